@@ -1,0 +1,218 @@
+/**
+ * Builds a city's `CityAdapter` from its resolved config: one connector per
+ * source, each entity asked of the source that serves its domain, every row
+ * mapped and validated by the shared row mapper.
+ */
+import { CityError, asCityError } from '../schema/errors.ts';
+import type { Domain, RejectReason } from '../schema/code-lists.ts';
+import { entityDomain, entityNames, type EntityName, type EntityRecord } from '../schema/records.ts';
+import type { ResolvedCity, ResolvedSource } from './config.ts';
+import { createRowMapper, type MapResult, type RowMapper } from './mapping.ts';
+import type {
+  BeneficiaryChild,
+  CallContext,
+  CityAdapter,
+  ConnectorDeps,
+  EntityQuality,
+  ListQuery,
+  Page,
+  RawRow,
+  SourceConnector,
+  Where,
+} from './port.ts';
+
+export type ConnectorFactory = (city: string, source: ResolvedSource, deps: ConnectorDeps) => SourceConnector;
+
+export interface CityAdapterOptions {
+  /** Secret key of the personKey HMAC; the same for every city, so a person has one key. */
+  personKeySecret: string;
+  deps: ConnectorDeps;
+  createConnector: ConnectorFactory;
+  /** How long a data-quality sweep is reused, in milliseconds. */
+  qualityTtlMs?: number;
+  /** Rows asked per request when a whole entity is read (sweeps, filtered lists). */
+  scanPageSize?: number;
+}
+
+interface Bound {
+  source: ResolvedSource;
+  connector: SourceConnector;
+  mapper: RowMapper;
+  /** Mapping results per row object: snapshot sources hand back the same rows until their file changes. */
+  mapped: WeakMap<RawRow, MapResult<unknown>>;
+}
+
+function get(record: unknown, path: string): unknown {
+  let v: unknown = record;
+  for (const part of path.split('.')) v = (v as Record<string, unknown> | null)?.[part];
+  return v;
+}
+
+function matches(record: unknown, where: Where | undefined): boolean {
+  if (!where) return true;
+  return Object.entries(where).every(([path, values]) => values.includes(String(get(record, path))));
+}
+
+export function createCityAdapter(city: ResolvedCity, options: CityAdapterOptions): CityAdapter {
+  const { deps, qualityTtlMs = 60_000, scanPageSize = 1000 } = options;
+  const byDomain = new Map<Domain, Bound>();
+  for (const source of city.sources) {
+    const bound: Bound = {
+      source,
+      connector: options.createConnector(city.code, source, deps),
+      mapper: createRowMapper(city.code, source, options.personKeySecret),
+      mapped: new WeakMap(),
+    };
+    for (const d of source.domains) byDomain.set(d, bound);
+  }
+  const bounds = [...new Set(byDomain.values())];
+
+  function boundFor(entity: EntityName): Bound {
+    const b = byDomain.get(entityDomain[entity]);
+    if (!b || !b.source.entities[entity]) {
+      throw new CityError('CITY_NOT_CONFIGURED', city.code, `no source serves ${entity}`);
+    }
+    return b;
+  }
+
+  function mapRow<E extends EntityName>(b: Bound, entity: E, row: RawRow): MapResult<EntityRecord<E>> {
+    let r = b.mapped.get(row) as MapResult<EntityRecord<E>> | undefined;
+    if (!r) {
+      r = b.mapper.map(entity, row);
+      b.mapped.set(row, r);
+    }
+    return r;
+  }
+
+  /** Every row of an entity, in the source's order. */
+  async function scan(b: Bound, entity: EntityName, signal?: AbortSignal): Promise<RawRow[]> {
+    const first = await b.connector.page(entity, { offset: 0, limit: scanPageSize }, signal);
+    if (first.rows.length >= first.total) return first.rows;
+    const rest = await b.connector.page(entity, { offset: first.rows.length, limit: first.total - first.rows.length }, signal);
+    return [...first.rows, ...rest.rows];
+  }
+
+  async function guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if ((e as Error)?.name === 'AbortError' && !(e instanceof CityError)) throw e;
+      throw asCityError(e, city.code);
+    }
+  }
+
+  let quality: { at: number; value: Promise<EntityQuality[]> } | null = null;
+
+  const adapter: CityAdapter = {
+    city: city.code,
+    domains: new Set(byDomain.keys()),
+
+    list<E extends EntityName>(entity: E, query: ListQuery, ctx: CallContext): Promise<Page<EntityRecord<E>>> {
+      return guard(async () => {
+        const b = boundFor(entity);
+        const filtered = query.where !== undefined && Object.keys(query.where).length > 0;
+        if (filtered || !Number.isFinite(query.limit)) {
+          // Sources are not asked to filter yet: read everything, filter here,
+          // and count offsets among the matching records.
+          const rows = await scan(b, entity, ctx.signal);
+          const matching: EntityRecord<E>[] = [];
+          for (const row of rows) {
+            const r = mapRow(b, entity, row);
+            if (r.ok && matches(r.record, query.where)) matching.push(r.record);
+          }
+          const items = matching.slice(query.offset, query.offset + query.limit);
+          const total = filtered ? matching.length : rows.length;
+          const rejected = filtered ? 0 : rows.length - matching.length;
+          return { items, total, rejected, nextOffset: filtered ? query.offset + items.length : rows.length };
+        }
+        if (query.limit === 0) {
+          const p = await b.connector.page(entity, { offset: 0, limit: 1 }, ctx.signal);
+          return { items: [], total: p.total, rejected: 0, nextOffset: query.offset };
+        }
+        const page = await b.connector.page(entity, { offset: query.offset, limit: query.limit }, ctx.signal);
+        const items: EntityRecord<E>[] = [];
+        let rejected = 0;
+        for (const row of page.rows) {
+          const r = mapRow(b, entity, row);
+          if (r.ok) items.push(r.record);
+          else rejected++;
+        }
+        return { items, total: page.total, rejected, nextOffset: query.offset + page.rows.length };
+      });
+    },
+
+    byId<E extends EntityName>(entity: E, ids: readonly string[], ctx: CallContext) {
+      return guard(async () => {
+        const b = boundFor(entity);
+        const rows = await b.connector.lookup(entity, 'localId', ids, ctx.signal);
+        const found = new Map<string, EntityRecord<E> | Error>();
+        for (const row of rows) {
+          const r = mapRow(b, entity, row);
+          if (r.ok) found.set((r.record as { localId: string }).localId, r.record);
+          else if (r.localId !== null) {
+            found.set(r.localId, new CityError('RECORD_REJECTED', city.code, `${entity} ${r.localId}: ${r.rejection.reason} (${r.rejection.detail})`));
+          }
+        }
+        return ids.map((id) => found.get(id) ?? new CityError('NOT_FOUND', city.code, `${entity} ${id}`));
+      });
+    },
+
+    byBeneficiary<E extends BeneficiaryChild>(entity: E, beneficiaryIds: readonly string[], ctx: CallContext) {
+      return guard(async () => {
+        const b = boundFor(entity);
+        const rows = await b.connector.lookup(entity, 'beneficiaryId', beneficiaryIds, ctx.signal);
+        const grouped = new Map<string, EntityRecord<E>[]>(beneficiaryIds.map((id) => [id, []]));
+        for (const row of rows) {
+          const r = mapRow(b, entity, row);
+          // A rejected row is left out here and counted by the city's data quality.
+          if (r.ok) grouped.get((r.record as { beneficiaryId: string }).beneficiaryId)?.push(r.record);
+        }
+        return beneficiaryIds.map((id) => grouped.get(id)!);
+      });
+    },
+
+    dataQuality(ctx: CallContext) {
+      if (quality && deps.now() - quality.at < qualityTtlMs) return quality.value;
+      const value = guard(async () => {
+        const entities = entityNames.filter((e) => byDomain.get(entityDomain[e])?.source.entities[e]);
+        return Promise.all(
+          entities.map(async (entity): Promise<EntityQuality> => {
+            const b = boundFor(entity);
+            const rows = await scan(b, entity, ctx.signal);
+            const reasons = new Map<RejectReason, number>();
+            let accepted = 0;
+            for (const row of rows) {
+              const r = mapRow(b, entity, row);
+              if (r.ok) accepted++;
+              else reasons.set(r.rejection.reason, (reasons.get(r.rejection.reason) ?? 0) + 1);
+            }
+            return {
+              entity,
+              received: rows.length,
+              accepted,
+              rejected: rows.length - accepted,
+              reasons: [...reasons].map(([code, count]) => ({ code, count })).sort((a, b) => a.code.localeCompare(b.code)),
+              asOf: new Date(deps.now()),
+            };
+          }),
+        );
+      });
+      quality = { at: deps.now(), value };
+      // A failed sweep is not kept: the next caller tries again.
+      value.catch(() => {
+        if (quality?.value === value) quality = null;
+      });
+      return value;
+    },
+
+    sources() {
+      return bounds.map((b) => ({
+        id: b.source.id,
+        kind: b.source.kind,
+        domains: [...b.source.domains],
+        ...b.connector.status(),
+      }));
+    },
+  };
+  return adapter;
+}

@@ -1,0 +1,267 @@
+/**
+ * A city's config: who the city is in the programme, and which source
+ * systems serve which domains, with how the city's own field names and codes
+ * map to the national ones. One JSON file per city in `adapters/cities/`;
+ * adding a city is adding a file.
+ *
+ * Credentials and endpoints are given by reference (`{ "env": "NAME" }`),
+ * never in the file; they are resolved once at start against the environment
+ * the process was given, then the config is frozen.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import iconv from 'iconv-lite';
+import { z } from 'zod';
+import { Domain, Edition, vocabularyTargets, type VocabularyName } from '../schema/code-lists.ts';
+import { CityCode, entityNames, type EntityName } from '../schema/records.ts';
+
+/** A value given by reference to an environment variable. */
+export const EnvRef = z.object({ env: z.string().regex(/^[A-Z][A-Z0-9_]*$/) }).strict();
+const StringOrRef = z.union([z.string().min(1), EnvRef]);
+
+/** Canonical field name -> the source's own field (column) name, per entity. */
+const canonicalFields = {
+  beneficiaries: [
+    'localId', 'fiscalCode', 'givenName', 'familyName', 'sex', 'birthDate', 'citizenship',
+    'permitType', 'vulnerabilities', 'intakeDate', 'intakeChannel', 'intakeStatus',
+  ],
+  services: ['localId', 'name', 'category'],
+  enrollments: ['localId', 'beneficiaryId', 'serviceId', 'from', 'to'],
+  civicProjects: ['localId', 'beneficiaryId', 'status', 'signedOn'],
+  housingResources: ['localId', 'name', 'kind', 'capacity', 'occupancy'],
+  placements: ['localId', 'beneficiaryId', 'resourceId', 'from', 'to'],
+} as const satisfies Record<EntityName, readonly string[]>;
+export type CanonicalField<E extends EntityName> = (typeof canonicalFields)[E][number];
+export const canonicalFieldsOf = canonicalFields;
+
+function fieldMap<E extends EntityName>(entity: E) {
+  const keys = canonicalFields[entity] as readonly string[];
+  return z
+    .record(z.string(), z.string().min(1))
+    .superRefine((map, ctx) => {
+      for (const k of Object.keys(map)) {
+        if (!keys.includes(k)) ctx.addIssue({ code: 'custom', message: `unknown canonical field "${k}" for ${entity}; known: ${keys.join(', ')}` });
+      }
+      for (const k of keys) {
+        if (!(k in map)) ctx.addIssue({ code: 'custom', message: `${entity}: no source field mapped to "${k}"` });
+      }
+    });
+}
+
+const DateFormat = z.enum(['yyyy-mm-dd', 'dd/mm/yyyy', 'dd-mm-yyyy', 'dd.mm.yyyy', 'yyyymmdd']);
+export type DateFormat = z.infer<typeof DateFormat>;
+
+/** The city's own code -> the national code, per code list. Matching ignores case and surrounding spaces. */
+const Vocabularies = z
+  .object(
+    Object.fromEntries(
+      (Object.keys(vocabularyTargets) as VocabularyName[]).map((name) => [
+        name,
+        z.record(z.string(), vocabularyTargets[name]).optional(),
+      ]),
+    ) as { [K in VocabularyName]: z.ZodOptional<z.ZodRecord<z.ZodString, (typeof vocabularyTargets)[K]>> },
+  )
+  .strict();
+export type Vocabularies = z.infer<typeof Vocabularies>;
+
+/** How records are read and mapped: shared by every kind of source. */
+const MappingBase = {
+  /** The identifier the source is known by inside this city's config (e.g. "main", "housing"). */
+  id: z.string().regex(/^[a-z][a-z0-9-]*$/),
+  /** The domains this source serves for the city. */
+  domains: z.array(Domain).min(1),
+  /** Where the source is. */
+  baseUrl: StringOrRef,
+  /** How dates are written by the source. */
+  dateFormat: DateFormat,
+  /** Separator of multi-valued fields (vulnerabilities) when the source writes them as one string. */
+  listSeparator: z.string().min(1).default(','),
+  /**
+   * How citizenship is written: ISO 3166-1 alpha-2 (`iso2`), or anything else
+   * through the `citizenship` table (source value -> alpha-2).
+   */
+  citizenship: z.record(z.string(), z.string().regex(/^[A-Z]{2}$/)).optional(),
+  vocabularies: Vocabularies,
+  /** Upper bound on one upstream call, in milliseconds. */
+  timeoutMs: z.number().int().positive().default(10_000),
+};
+
+const Auth = z
+  .object({
+    /** Header the key is sent in, e.g. "X-API-Key" or "Authorization". */
+    header: z.string().min(1),
+    /** Text before the key, e.g. "Bearer " (with its space). */
+    prefix: z.string().default(''),
+    key: EnvRef,
+  })
+  .strict();
+
+const RestEntity = <E extends EntityName>(entity: E) =>
+  z
+    .object({
+      /** Resource path below baseUrl, e.g. "/api/v1/assistiti". */
+      path: z.string().startsWith('/'),
+      fields: fieldMap(entity),
+      /**
+       * Query parameters that select records by a list of values, for batch
+       * look-ups: canonical key field -> parameter (values joined by commas).
+       */
+      batchParams: z.partialRecord(z.enum(['localId', 'beneficiaryId']), z.string().min(1)).default({}),
+    })
+    .strict();
+
+const RestSource = z
+  .object({
+    kind: z.literal('rest'),
+    ...MappingBase,
+    auth: Auth,
+    paging: z
+      .object({
+        /** `page`: page number and size; `offset`: offset and limit. */
+        style: z.enum(['page', 'offset']),
+        /** Page number or offset parameter. */
+        startParam: z.string().min(1),
+        /** Page size or limit parameter. */
+        sizeParam: z.string().min(1),
+        /** Number of the first page (0 or 1); ignored for `offset`. */
+        firstPage: z.union([z.literal(0), z.literal(1)]).default(1),
+        maxPageSize: z.number().int().positive(),
+        /** Dotted path of the array of records in a response body, e.g. "data" or "result.items". */
+        itemsPath: z.string().min(1),
+        /** Dotted path of the total number of records matching the request. */
+        totalPath: z.string().min(1),
+      })
+      .strict(),
+    /** Most values in one batch look-up request; larger batches are split. */
+    maxBatchSize: z.number().int().positive().default(500),
+    entities: z
+      .object(Object.fromEntries(entityNames.map((e) => [e, RestEntity(e).optional()])) as {
+        [E in EntityName]: z.ZodOptional<ReturnType<typeof RestEntity<E>>>;
+      })
+      .strict(),
+  })
+  .strict();
+
+const CsvEntity = <E extends EntityName>(entity: E) =>
+  z
+    .object({
+      /** File path below baseUrl, e.g. "/export/beneficiari.csv". */
+      path: z.string().startsWith('/'),
+      fields: fieldMap(entity),
+    })
+    .strict();
+
+const CsvSource = z
+  .object({
+    kind: z.literal('csv'),
+    ...MappingBase,
+    auth: Auth.optional(),
+    /** Character encoding of the files, e.g. "windows-1252" or "utf-8". */
+    encoding: z
+      .string()
+      .default('windows-1252')
+      .refine((e) => iconv.encodingExists(e), { message: 'not a character encoding this system knows' }),
+    delimiter: z.string().length(1).default(';'),
+    /** How often the files are checked for a new export, in milliseconds (a conditional request). */
+    revalidateMs: z.number().int().nonnegative().default(30_000),
+    entities: z
+      .object(Object.fromEntries(entityNames.map((e) => [e, CsvEntity(e).optional()])) as {
+        [E in EntityName]: z.ZodOptional<ReturnType<typeof CsvEntity<E>>>;
+      })
+      .strict(),
+  })
+  .strict();
+
+export const SourceConfig = z.discriminatedUnion('kind', [RestSource, CsvSource]);
+export type SourceConfig = z.infer<typeof SourceConfig>;
+export type RestSourceConfig = z.infer<typeof RestSource>;
+export type CsvSourceConfig = z.infer<typeof CsvSource>;
+
+export const CityConfig = z
+  .object({
+    /** ISTAT municipality code. */
+    code: CityCode,
+    name: z.string().min(1),
+    /** Other official names (Bolzano/Bozen). */
+    altNames: z.array(z.string()).default([]),
+    region: z.string().min(1),
+    /** Province (or metropolitan city) abbreviation, e.g. "SS". */
+    province: z.string().regex(/^[A-Z]{2}$/),
+    editions: z.array(Edition).min(1),
+    /** The body (ente strumentale) that runs the programme for the city, where there is one. */
+    operatingBody: z.string().min(1).nullable().default(null),
+    sources: z.array(SourceConfig),
+  })
+  .strict()
+  .superRefine((city, ctx) => {
+    const seen = new Map<string, string>();
+    for (const source of city.sources) {
+      for (const domain of source.domains) {
+        const other = seen.get(domain);
+        if (other) ctx.addIssue({ code: 'custom', message: `domain "${domain}" is served by both "${other}" and "${source.id}"` });
+        seen.set(domain, source.id);
+      }
+    }
+  });
+export type CityConfig = z.infer<typeof CityConfig>;
+
+/** A source whose references have been resolved: plain strings everywhere. */
+export type ResolvedSource = SourceConfig & { baseUrl: string; apiKey: string | null };
+export type ResolvedCity = Omit<CityConfig, 'sources'> & { sources: ResolvedSource[] };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates every city file in a folder; fails loudly, naming the file and the rule broken. */
+export function loadCityConfigs(dir: string): CityConfig[] {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const cities = files.map((file) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`${file}: not valid JSON (${(e as Error).message})`);
+    }
+    const parsed = CityConfig.safeParse(json);
+    if (!parsed.success) {
+      throw new ConfigError(`${file}: ${z.prettifyError(parsed.error)}`);
+    }
+    if (!file.startsWith(parsed.data.code)) {
+      throw new ConfigError(`${file}: the file name must start with the city's ISTAT code ${parsed.data.code}`);
+    }
+    return parsed.data;
+  });
+  const codes = new Set<string>();
+  for (const c of cities) {
+    if (codes.has(c.code)) throw new ConfigError(`city ${c.code} is configured twice`);
+    codes.add(c.code);
+  }
+  return cities;
+}
+
+function resolve(value: string | { env: string }, env: Readonly<Record<string, string | undefined>>, where: string): string {
+  if (typeof value === 'string') return value;
+  const v = env[value.env];
+  if (v === undefined || v === '') throw new ConfigError(`${where}: environment variable ${value.env} is not set`);
+  return v;
+}
+
+/** Resolves the references of a city's sources against an environment, and freezes the result. */
+export function resolveCity(city: CityConfig, env: Readonly<Record<string, string | undefined>>): ResolvedCity {
+  const sources = city.sources.map((s) => {
+    const where = `city ${city.code} source "${s.id}"`;
+    const baseUrl = resolve(s.baseUrl, env, where).replace(/\/+$/, '');
+    const apiKey = s.auth ? resolve(s.auth.key, env, where) : null;
+    return { ...s, baseUrl, apiKey } as ResolvedSource;
+  });
+  return deepFreeze({ ...city, sources });
+}
+
+export function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}

@@ -1,0 +1,380 @@
+import { Agent } from 'undici';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CityError } from '../../schema/errors.ts';
+import type { ConnectorDeps, Logger } from '../port.ts';
+import { createCsvConnector, type CsvSource } from './csv.ts';
+import { closedPortUrl, file, routes, startUpstream, type Reply, type Upstream } from './fixtures/upstream-server.ts';
+
+const city = '090064'; // Sassari
+const csvType = 'text/csv; charset=windows-1252';
+const peoplePath = '/export/beneficiari.csv';
+const lastModified = 'Mon, 10 Mar 2025 06:00:00 GMT';
+
+let upstream: Upstream;
+let agent: Agent;
+let clock = 0;
+let warnings: Array<{ msg: string; data?: Record<string, unknown> }> = [];
+const logger: Logger = { info() {}, warn: (msg, data) => void warnings.push({ msg, data }), error() {} };
+const deps = (): ConnectorDeps => ({ dispatcher: agent, now: () => clock, logger });
+
+beforeAll(async () => {
+  upstream = await startUpstream();
+  agent = new Agent();
+});
+afterAll(async () => {
+  await agent.close();
+  await upstream.close();
+});
+beforeEach(() => {
+  clock = Date.parse('2025-03-10T08:00:00Z');
+  warnings = [];
+});
+
+function csvSource(overrides: Partial<CsvSource> = {}): CsvSource {
+  return {
+    kind: 'csv',
+    id: 'export',
+    domains: ['people', 'services'],
+    baseUrl: upstream.baseUrl,
+    apiKey: null,
+    dateFormat: 'dd/mm/yyyy',
+    listSeparator: ',',
+    vocabularies: {},
+    timeoutMs: 5_000,
+    encoding: 'windows-1252',
+    delimiter: ';',
+    revalidateMs: 30_000,
+    entities: {
+      beneficiaries: {
+        path: peoplePath,
+        fields: {
+          localId: 'Codice', fiscalCode: 'Codice fiscale', givenName: 'Nome', familyName: 'Cognome', sex: 'Sesso',
+          birthDate: 'Data di nascita', citizenship: 'Cittadinanza', permitType: 'Permesso', vulnerabilities: 'Vulnerabilità',
+          intakeDate: 'Data presa in carico', intakeChannel: 'Canale', intakeStatus: 'Stato',
+        },
+      },
+      enrollments: {
+        path: '/export/iscrizioni.csv',
+        fields: { localId: 'Codice iscrizione', beneficiaryId: 'Codice assistito', serviceId: 'Codice servizio', from: 'Dal', to: 'Al' },
+      },
+    },
+    ...overrides,
+  };
+}
+
+/** The first export, with validators. */
+const v1: Reply = file('csv/beneficiari.csv', csvType, { etag: '"v1"', 'last-modified': lastModified });
+const v2: Reply = file('csv/beneficiari-v2.csv', csvType, { etag: '"v2"', 'last-modified': 'Tue, 11 Mar 2025 06:00:00 GMT' });
+
+/** Answers `replies` in turn, one per request (the last one again when they run out). */
+function inTurn(...replies: Reply[]) {
+  let i = 0;
+  return () => replies[Math.min(i++, replies.length - 1)]!;
+}
+
+async function cityError(p: Promise<unknown>): Promise<CityError> {
+  const e = await p.then(() => undefined, (err: unknown) => err);
+  expect(e).toBeInstanceOf(CityError);
+  return e as CityError;
+}
+
+describe('reading an export', () => {
+  it('decodes Windows-1252, splits on semicolons, trims cells and skips empty rows', async () => {
+    upstream.reset(routes({ [peoplePath]: v1 }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+
+    const { rows, total } = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+
+    expect(total).toBe(5);
+    expect(rows.map((r) => `${r['Nome']} ${r['Cognome']}`)).toEqual([
+      'Niccolò Abebe', 'Josè Mendoza', "Ngozi D'Amico", 'Amina Traoré', 'Fatou Ndiaye; Sow',
+    ]);
+    expect(rows[0]).toEqual({
+      Codice: 'A001', 'Codice fiscale': 'BBENCC90B03Z315K', Nome: 'Niccolò', Cognome: 'Abebe', Sesso: 'M',
+      'Data di nascita': '03/02/1990', Cittadinanza: 'Etiopia', Permesso: 'Protezione sussidiaria',
+      'Vulnerabilità': 'Minore non accompagnato', 'Data presa in carico': '15/01/2024', Canale: 'Sportello', Stato: 'In carico',
+    });
+    expect(rows[3]!['Codice fiscale']).toBe('TRRMNA01A41Z343X');
+    expect(upstream.requests).toHaveLength(1);
+    expect(upstream.requests[0]).toMatchObject({ method: 'GET', url: peoplePath });
+    expect(upstream.requests[0]!.headers['if-none-match']).toBeUndefined();
+  });
+
+  it('slices the snapshot for a page and answers no rows past the end', async () => {
+    upstream.reset(routes({ [peoplePath]: v1 }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+
+    const all = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+    const middle = await connector.page('beneficiaries', { offset: 1, limit: 2 });
+    expect(middle.rows).toEqual(all.rows.slice(1, 3));
+    expect(middle.rows[0]).toBe(all.rows[1]);
+    expect(await connector.page('beneficiaries', { offset: 10, limit: 2 })).toEqual({ rows: [], total: 5 });
+  });
+
+  it('keeps a UTF-8 BOM out of the first header (a spreadsheet\'s "CSV UTF-8")', async () => {
+    upstream.reset(routes({ [peoplePath]: file('csv/beneficiari-utf8-bom.csv', 'text/csv') }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+
+    const { rows } = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+
+    expect(Object.keys(rows[0]!)[0]).toBe('Codice');
+    expect(rows.map((r) => r['Nome'])).toEqual(['Niccolò', 'Josè', 'Ngozi', 'Amina', 'Fatou']);
+  });
+
+  it('sends the key when the export is behind authentication', async () => {
+    upstream.reset(routes({ [peoplePath]: v1 }));
+    const connector = createCsvConnector(city, csvSource({
+      apiKey: 'segreto',
+      auth: { header: 'Authorization', prefix: 'Bearer ', key: { env: 'SASSARI_EXPORT_TOKEN' } },
+    }), deps());
+
+    await connector.page('beneficiaries', { offset: 0, limit: 1 });
+    expect(upstream.requests[0]!.headers['authorization']).toBe('Bearer segreto');
+  });
+
+  it('looks rows up by the source field of the key, as the same objects the pages give', async () => {
+    upstream.reset(routes({ '/export/iscrizioni.csv': file('csv/iscrizioni.csv', 'text/csv') }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+
+    const rows = await connector.lookup('enrollments', 'beneficiaryId', ['A001', 'A003', 'Z999']);
+    expect(rows.map((r) => r['Codice iscrizione'])).toEqual(['I01', 'I02', 'I04', 'I05']);
+    const [byId] = await connector.lookup('enrollments', 'localId', ['I03']);
+    const { rows: all } = await connector.page('enrollments', { offset: 0, limit: 10 });
+    expect(byId).toBe(all[2]);
+    expect(upstream.requests).toHaveLength(1);
+  });
+});
+
+describe('snapshots', () => {
+  it('makes no request for a second call within revalidateMs, and answers the same row objects', async () => {
+    upstream.reset(routes({ [peoplePath]: v1 }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+    const first = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+    upstream.reset(routes({ [peoplePath]: v1 }));
+
+    clock += 29_999;
+    const second = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+
+    expect(upstream.requests).toHaveLength(0);
+    second.rows.forEach((row, i) => expect(row).toBe(first.rows[i]));
+  });
+
+  it('revalidates after revalidateMs with If-None-Match and If-Modified-Since, and keeps the rows on 304', async () => {
+    upstream.reset(routes({ [peoplePath]: v1 }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+    const first = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+    upstream.reset(routes({ [peoplePath]: { status: 304, headers: { etag: '"v1"' } } }));
+
+    clock += 30_000;
+    const second = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+
+    expect(upstream.requests).toHaveLength(1);
+    expect(upstream.requests[0]!.headers).toMatchObject({ 'if-none-match': '"v1"', 'if-modified-since': lastModified });
+    second.rows.forEach((row, i) => expect(row).toBe(first.rows[i]));
+    expect(connector.status()).toEqual({ status: 'UP', asOf: new Date(lastModified) });
+  });
+
+  it('takes a new export when the file changed', async () => {
+    upstream.reset(routes({ [peoplePath]: v1 }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+    await connector.page('beneficiaries', { offset: 0, limit: 10 });
+    upstream.reset(routes({ [peoplePath]: v2 }));
+
+    clock += 30_000;
+    const { rows, total } = await connector.page('beneficiaries', { offset: 5, limit: 10 });
+
+    expect(total).toBe(6);
+    expect(rows.map((r) => `${r['Nome']} ${r['Cognome']}`)).toEqual(['Leyla Khan Çelik']);
+    expect(connector.status()).toEqual({ status: 'UP', asOf: new Date('Tue, 11 Mar 2025 06:00:00 GMT') });
+  });
+
+  it('shares one in-flight fetch between concurrent callers', async () => {
+    upstream.reset(routes({ [peoplePath]: v1 }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+
+    const [a, b, c] = await Promise.all([
+      connector.page('beneficiaries', { offset: 0, limit: 10 }),
+      connector.page('beneficiaries', { offset: 2, limit: 1 }),
+      connector.lookup('beneficiaries', 'localId', ['A003']),
+    ]);
+
+    expect(upstream.requests).toHaveLength(1);
+    expect(b.rows[0]).toBe(a.rows[2]);
+    expect(c[0]).toBe(a.rows[2]);
+  });
+
+  it('asks on every call when revalidateMs is 0', async () => {
+    upstream.reset(inTurn(v1, { status: 304 }));
+    const connector = createCsvConnector(city, csvSource({ revalidateMs: 0 }), deps());
+
+    await connector.page('beneficiaries', { offset: 0, limit: 1 });
+    await connector.page('beneficiaries', { offset: 0, limit: 1 });
+    await connector.page('beneficiaries', { offset: 0, limit: 1 });
+
+    expect(upstream.requests).toHaveLength(3);
+    expect(upstream.requests.map((r) => r.headers['if-none-match'])).toEqual([undefined, '"v1"', '"v1"']);
+  });
+
+  it('lets a caller give up waiting without cancelling the fetch others share', async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    upstream.reset(async () => {
+      await held;
+      return v1;
+    });
+    const connector = createCsvConnector(city, csvSource(), deps());
+    const controller = new AbortController();
+    const reason = new Error('client went away');
+
+    const impatient = connector.page('beneficiaries', { offset: 0, limit: 1 }, controller.signal);
+    const patient = connector.page('beneficiaries', { offset: 0, limit: 1 });
+    controller.abort(reason);
+    await expect(impatient).rejects.toBe(reason);
+    release();
+
+    expect((await patient).rows[0]!['Nome']).toBe('Niccolò');
+    expect(upstream.requests).toHaveLength(1);
+  });
+});
+
+describe('a bad new export', () => {
+  it('keeps serving the previous snapshot of a half-written file, reports STALE and warns without content', async () => {
+    upstream.reset(routes({ [peoplePath]: v1 }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+    const first = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+    upstream.reset(routes({ [peoplePath]: file('csv/beneficiari-troncato.csv', csvType, { etag: '"v2-partial"' }) }));
+
+    clock += 30_000;
+    const second = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+
+    second.rows.forEach((row, i) => expect(row).toBe(first.rows[i]));
+    expect(connector.status()).toEqual({ status: 'STALE', asOf: new Date(lastModified) });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.data).toMatchObject({ city, entity: 'beneficiaries', code: 'CITY_BAD_RESPONSE' });
+    expect(JSON.stringify(warnings)).not.toMatch(/Amina|Traor|TRRMNA/);
+    // The bad file does not replace the validators: the next check asks about the good one.
+    clock += 30_000;
+    upstream.reset(routes({ [peoplePath]: { status: 304 } }));
+    await connector.page('beneficiaries', { offset: 0, limit: 1 });
+    expect(upstream.requests[0]!.headers['if-none-match']).toBe('"v1"');
+    expect(connector.status().status).toBe('UP');
+  });
+
+  it('fails with the line number when a half-written file is the first one seen', async () => {
+    upstream.reset(routes({ [peoplePath]: file('csv/beneficiari-troncato.csv', csvType) }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+
+    const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
+    expect(e).toMatchObject({ code: 'CITY_BAD_RESPONSE', city });
+    expect(e.message).toContain('wrong number of columns');
+    expect(e.message).toContain('line 5');
+    expect(e.message).not.toMatch(/Amina|Traor/);
+    expect(connector.status()).toEqual({ status: 'DOWN', asOf: null });
+  });
+
+  it('fails on an unterminated quoted cell', async () => {
+    upstream.reset(routes({ [peoplePath]: file('csv/beneficiari-virgolette-aperte.csv', csvType) }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+    const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
+    expect(e).toMatchObject({ code: 'CITY_BAD_RESPONSE', city });
+    expect(e.message).toMatch(/unterminated quoted cell .* at line \d+/);
+    expect(e.message).not.toContain('Ndiaye');
+  });
+
+  it('fails on an HTML page sent as 200', async () => {
+    upstream.reset(routes({ [peoplePath]: file('html/manutenzione.html', 'text/html; charset=utf-8') }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+    const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
+    expect(e).toMatchObject({ code: 'CITY_BAD_RESPONSE', city });
+    expect(e.message).toContain('expected CSV, got text/html');
+    expect(e.message).not.toContain('Niccolò');
+  });
+
+  it('fails on an HTML page labelled as CSV', async () => {
+    upstream.reset(routes({ [peoplePath]: file('html/manutenzione.html', 'text/csv') }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+    const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
+    expect(e).toMatchObject({ code: 'CITY_BAD_RESPONSE', city });
+    expect(e.message).toContain('expected CSV, got markup');
+  });
+
+  it('fails on a file without its header row, naming the missing columns', async () => {
+    upstream.reset(routes({ [peoplePath]: file('csv/beneficiari-senza-intestazione.csv', csvType) }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+    const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
+    expect(e).toMatchObject({ code: 'CITY_BAD_RESPONSE', city });
+    expect(e.message).toContain('header row lacks the column(s) Codice, Codice fiscale');
+    expect(e.message).not.toContain('Niccolò');
+  });
+
+  it('fails on an empty file', async () => {
+    upstream.reset(routes({ [peoplePath]: { headers: { 'content-type': 'text/csv' }, body: '' } }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+    const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
+    expect(e).toMatchObject({ code: 'CITY_BAD_RESPONSE', city });
+    expect(e.message).toContain('no header row');
+  });
+});
+
+describe('upstream failures', () => {
+  it('keeps serving the previous snapshot when the server fails, as STALE, then recovers', async () => {
+    upstream.reset(routes({ [peoplePath]: v1 }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+    const first = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+
+    upstream.reset(() => ({ status: 500, body: 'Errore interno' }));
+    clock += 30_000;
+    const second = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+    expect(second.rows[0]).toBe(first.rows[0]);
+    expect(connector.status().status).toBe('STALE');
+    expect(warnings[0]!.data).toMatchObject({ code: 'CITY_UNAVAILABLE' });
+    // Within revalidateMs the failing server is left alone.
+    await connector.page('beneficiaries', { offset: 0, limit: 10 });
+    expect(upstream.requests).toHaveLength(1);
+
+    upstream.reset(routes({ [peoplePath]: v2 }));
+    clock += 30_000;
+    expect((await connector.page('beneficiaries', { offset: 0, limit: 10 })).total).toBe(6);
+    expect(connector.status().status).toBe('UP');
+  });
+
+  it('reports a refused connection as CITY_UNAVAILABLE when there is no snapshot', async () => {
+    const connector = createCsvConnector(city, csvSource({ baseUrl: await closedPortUrl() }), deps());
+    const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
+    expect(e).toMatchObject({ code: 'CITY_UNAVAILABLE', city });
+    expect(connector.status()).toEqual({ status: 'DOWN', asOf: null });
+  });
+
+  it('gives up on a server that never answers after timeoutMs, as CITY_TIMEOUT', async () => {
+    upstream.reset(() => ({ hang: true }));
+    const connector = createCsvConnector(city, csvSource({ timeoutMs: 200 }), deps());
+    const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
+    expect(e).toMatchObject({ code: 'CITY_TIMEOUT', city });
+  }, 10_000);
+
+  it('reports 401 as CITY_AUTH_FAILED', async () => {
+    upstream.reset(() => ({ status: 401 }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+    const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
+    expect(e).toMatchObject({ code: 'CITY_AUTH_FAILED', city });
+  });
+
+  it('says the city has no source for an entity without a file, without asking upstream', async () => {
+    upstream.reset(routes({}));
+    const connector = createCsvConnector(city, csvSource(), deps());
+    const e = await cityError(connector.lookup('placements', 'beneficiaryId', ['A001']));
+    expect(e).toMatchObject({ code: 'CITY_NOT_CONFIGURED', city });
+    expect(upstream.requests).toHaveLength(0);
+  });
+});
+
+describe('status', () => {
+  it('is UNKNOWN before any call, then UP as of the fetch time when the server gives no Last-Modified', async () => {
+    upstream.reset(routes({ '/export/iscrizioni.csv': file('csv/iscrizioni.csv', 'text/csv') }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+    expect(connector.status()).toEqual({ status: 'UNKNOWN', asOf: null });
+
+    await connector.page('enrollments', { offset: 0, limit: 1 });
+    expect(connector.status()).toEqual({ status: 'UP', asOf: new Date('2025-03-10T08:00:00Z') });
+  });
+});

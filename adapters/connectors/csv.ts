@@ -1,0 +1,200 @@
+/**
+ * A city that publishes CSV exports over HTTP, one file per entity. Each file
+ * is read whole into a snapshot, parsed once per change of the file (checked
+ * with a conditional GET at most once per `revalidateMs`), and queries are
+ * answered from the snapshot. A new file that cannot be used (an HTML error
+ * page, a half-written export) never replaces a good snapshot: the last good
+ * one is served and the source reports STALE.
+ */
+import { CsvError } from 'csv-parse';
+import { parse } from 'csv-parse/sync';
+import iconv from 'iconv-lite';
+import { CityError, asCityError } from '../../schema/errors.ts';
+import type { EntityName } from '../../schema/records.ts';
+import type { ResolvedSource } from '../config.ts';
+import type { ConnectorDeps, RawRow, SourceConnector } from '../port.ts';
+import { createHttpClient, mediaType, type UpstreamResponse } from './http.ts';
+
+export type CsvSource = ResolvedSource & { kind: 'csv' };
+
+interface Snapshot {
+  /** Frozen, and the same objects for as long as the file does not change (callers cache per row). */
+  rows: readonly RawRow[];
+  etag: string | null;
+  lastModified: string | null;
+  /** Milliseconds since the epoch. */
+  fetchedAt: number;
+}
+
+interface EntityState {
+  snapshot: Snapshot | null;
+  /** When the file was last asked for, in milliseconds since the epoch. */
+  checkedAt: number;
+  /** The last attempt failed and a previous snapshot is being served. */
+  stale: boolean;
+  /** The last attempt failed and there is nothing to serve. */
+  down: boolean;
+  inflight: Promise<Snapshot> | null;
+}
+
+export function createCsvConnector(city: string, source: CsvSource, deps: ConnectorDeps): SourceConnector {
+  if (!iconv.encodingExists(source.encoding)) {
+    throw new Error(`city ${city} source "${source.id}": unknown encoding "${source.encoding}"`);
+  }
+  const http = createHttpClient(city, source, deps);
+  const states = new Map<EntityName, EntityState>();
+
+  function entityConfig(entity: EntityName) {
+    const config = source.entities[entity];
+    if (!config) throw new CityError('CITY_NOT_CONFIGURED', city, `source "${source.id}" does not serve ${entity}`);
+    return config;
+  }
+
+  /** The snapshot to answer from: the current one, or one fetched now (shared by concurrent callers). */
+  function load(entity: EntityName, signal?: AbortSignal): Promise<Snapshot> {
+    const config = entityConfig(entity);
+    let state = states.get(entity);
+    if (!state) {
+      state = { snapshot: null, checkedAt: 0, stale: false, down: false, inflight: null };
+      states.set(entity, state);
+    }
+    if (state.snapshot && deps.now() - state.checkedAt < source.revalidateMs) return Promise.resolve(state.snapshot);
+    const s = state;
+    // Not tied to one caller's signal: others may be waiting on the same fetch.
+    s.inflight ??= refresh(entity, config.path, Object.values(config.fields), s).finally(() => {
+      s.inflight = null;
+    });
+    return abortable(s.inflight, signal);
+  }
+
+  async function refresh(entity: EntityName, path: string, columns: string[], state: EntityState): Promise<Snapshot> {
+    const previous = state.snapshot;
+    const headers: Record<string, string> = { accept: 'text/csv, text/plain;q=0.9' };
+    if (previous?.etag) headers['if-none-match'] = previous.etag;
+    if (previous?.lastModified) headers['if-modified-since'] = previous.lastModified;
+    try {
+      const res = await http.get(path, { headers });
+      let snapshot: Snapshot;
+      if (res.status === 304) {
+        if (!previous) throw new CityError('CITY_BAD_RESPONSE', city, 'status 304 to an unconditional request');
+        snapshot = previous;
+      } else {
+        const rows = parseExport(res, columns, city, source);
+        snapshot = { rows, etag: res.headers.etag ?? null, lastModified: res.headers['last-modified'] ?? null, fetchedAt: deps.now() };
+      }
+      Object.assign(state, { snapshot, checkedAt: deps.now(), stale: false, down: false });
+      return snapshot;
+    } catch (e) {
+      const error = asCityError(e, city);
+      if (!previous) {
+        state.down = true;
+        throw error;
+      }
+      // Serve the last good export; ask again after revalidateMs, not on every call.
+      deps.logger.warn('CSV export unusable, serving the previous snapshot', {
+        city, source: source.id, entity, code: error.code, detail: error.detail,
+      });
+      Object.assign(state, { checkedAt: deps.now(), stale: true, down: false });
+      return previous;
+    }
+  }
+
+  return {
+    kind: 'csv',
+
+    async page(entity, { offset, limit }, signal) {
+      const { rows } = await load(entity, signal);
+      return { rows: rows.slice(offset, offset + limit), total: rows.length };
+    },
+
+    async lookup(entity, key, values, signal) {
+      const field = (entityConfig(entity).fields as Record<string, string | undefined>)[key];
+      if (field === undefined) throw new CityError('CITY_NOT_CONFIGURED', city, `${entity} has no source field for ${key}`);
+      const { rows } = await load(entity, signal);
+      const wanted = new Set(values);
+      return rows.filter((row) => wanted.has(row[field] as string));
+    },
+
+    /** The worst of the entities read so far; asOf is the oldest export being served. */
+    status() {
+      const all = [...states.values()];
+      const asOfs = all.flatMap((s) => (s.snapshot ? [snapshotTime(s.snapshot)] : []));
+      const asOf = asOfs.length > 0 ? new Date(Math.min(...asOfs)) : null;
+      if (all.some((s) => s.down)) return { status: 'DOWN', asOf };
+      if (all.some((s) => s.stale)) return { status: 'STALE', asOf };
+      if (asOfs.length > 0) return { status: 'UP', asOf };
+      return { status: 'UNKNOWN', asOf: null };
+    },
+  };
+}
+
+/** When the export was made: its Last-Modified if the server says, else when it was fetched. */
+function snapshotTime(s: Snapshot): number {
+  const modified = s.lastModified === null ? NaN : Date.parse(s.lastModified);
+  return Number.isNaN(modified) ? s.fetchedAt : modified;
+}
+
+/**
+ * A CSV export's rows as objects keyed by the header. Throws CITY_BAD_RESPONSE
+ * (with the line, never the content) on anything but a whole, well-formed file
+ * holding every mapped column.
+ */
+export function parseExport(res: UpstreamResponse, columns: readonly string[], city: string, source: CsvSource): RawRow[] {
+  const bad = (detail: string) => new CityError('CITY_BAD_RESPONSE', city, detail);
+  const type = mediaType(res.headers['content-type']);
+  if (type === 'text/html' || type === 'application/xhtml+xml') throw bad(`expected CSV, got ${type}`);
+  // A UTF-8 BOM says the file is UTF-8 whatever the config says (decoding strips it).
+  const utf8 = res.body[0] === 0xef && res.body[1] === 0xbb && res.body[2] === 0xbf;
+  const text = iconv.decode(res.body, utf8 ? 'utf-8' : source.encoding);
+  // Error pages are often sent as 200 with a CSV or generic content type.
+  if (/^\s*</.test(text.slice(0, 200))) throw bad(`expected CSV, got markup (${type ?? 'no content type'})`);
+
+  // Set by the parser; declared this way so TypeScript does not assume it stays null.
+  let header = null as string[] | null;
+  let records: Array<Record<string, string>>;
+  try {
+    records = parse(text, {
+      delimiter: source.delimiter,
+      columns: (h: string[]) => (header = h),
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      // Spreadsheet exports end with rows of bare delimiters.
+      skip_records_with_empty_values: true,
+      // A quote inside an unquoted cell (Via "Roma") is text; an unterminated quoted cell is still an error.
+      relax_quotes: true,
+    }) as Array<Record<string, string>>;
+  } catch (e) {
+    // No cause attached: csv-parse errors carry the offending record.
+    if (e instanceof CsvError) throw bad(`${describe(e.code)} at line ${String(e['lines'] ?? '?')}`);
+    throw bad('not a readable CSV file');
+  }
+  if (header === null) throw bad('empty file: no header row');
+  const found = new Set<string>(header);
+  const missing = columns.filter((c) => !found.has(c));
+  if (missing.length > 0) throw bad(`header row lacks the column(s) ${missing.join(', ')}`);
+  return records.map((r) => Object.freeze(r));
+}
+
+function describe(code: string): string {
+  switch (code) {
+    case 'CSV_RECORD_INCONSISTENT_COLUMNS':
+    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
+      return 'a row with the wrong number of columns (a truncated file?)';
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'an unterminated quoted cell (a truncated file?)';
+    default:
+      return `malformed CSV (${code})`;
+  }
+}
+
+/** `p`, or the signal's reason as soon as it aborts; `p` itself runs on for whoever else awaits it. */
+function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

@@ -1,0 +1,17 @@
+/** The connector for a source, by its kind. */
+import type { ResolvedSource } from '../config.ts';
+import type { ConnectorDeps, SourceConnector } from '../port.ts';
+import { createCsvConnector } from './csv.ts';
+import { createRestConnector } from './rest.ts';
+
+export { createCsvConnector } from './csv.ts';
+export { createRestConnector } from './rest.ts';
+
+export function createConnector(city: string, source: ResolvedSource, deps: ConnectorDeps): SourceConnector {
+  switch (source.kind) {
+    case 'rest':
+      return createRestConnector(city, source, deps);
+    case 'csv':
+      return createCsvConnector(city, source, deps);
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * A city system that answers JSON over HTTP, paged. The connector translates
+ * the port's offset/limit slices into the source's own paging, and batch
+ * look-ups into list-valued query parameters (or, where the source has none,
+ * a scan of the entity filtered here).
+ */
+import { CityError } from '../../schema/errors.ts';
+import type { EntityName } from '../../schema/records.ts';
+import type { ResolvedSource } from '../config.ts';
+import type { ConnectorDeps, LookupKey, RawPage, RawRow, SourceConnector } from '../port.ts';
+import { createHttpClient, mapConcurrently, type Query } from './http.ts';
+
+export type RestSource = ResolvedSource & { kind: 'rest' };
+
+/** Most requests in flight at once for one call (a city's server is small). */
+const maxConcurrentRequests = 4;
+
+interface Chunk {
+  rows: RawRow[];
+  /** Absent only where a look-up endpoint does not page. */
+  total: number | undefined;
+}
+
+export function createRestConnector(city: string, source: RestSource, deps: ConnectorDeps): SourceConnector {
+  const http = createHttpClient(city, source, deps);
+  const { paging } = source;
+  const bad = (detail: string) => new CityError('CITY_BAD_RESPONSE', city, detail);
+
+  let state: 'UP' | 'DOWN' | 'UNKNOWN' = 'UNKNOWN';
+  let lastGood: Date | null = null;
+
+  function entityConfig(entity: EntityName) {
+    const config = source.entities[entity];
+    if (!config) throw new CityError('CITY_NOT_CONFIGURED', city, `source "${source.id}" does not serve ${entity}`);
+    return config;
+  }
+
+  /** The query value that starts at row `index` (`page` style: a multiple of `size`). */
+  const startOf = (index: number, size: number) => (paging.style === 'page' ? paging.firstPage + index / size : index);
+
+  /** One upstream request for `size` rows from row `index`; records the source's health. */
+  async function fetchChunk(path: string, index: number, size: number, extra: Query, signal?: AbortSignal, needTotal = false): Promise<Chunk> {
+    const query = { ...extra, [paging.startParam]: startOf(index, size), [paging.sizeParam]: size };
+    try {
+      const chunk = readChunk(await http.getJson(path, { query, signal }));
+      if (needTotal && chunk.total === undefined) throw bad(`no total at "${paging.totalPath}"`);
+      // A server that pages by its own size (smaller or larger) would make rows go missing or repeat.
+      const expected = chunk.total === undefined ? undefined : Math.max(0, Math.min(size, chunk.total - index));
+      if (chunk.rows.length > size || (expected !== undefined && chunk.rows.length < expected)) {
+        throw bad(`${chunk.rows.length} rows for a request of ${size} from row ${index} (total ${chunk.total ?? 'not given'}): check paging.maxPageSize against the source's own limit`);
+      }
+      state = 'UP';
+      lastGood = new Date(deps.now());
+      return chunk;
+    } catch (e) {
+      // The caller giving up says nothing about the city.
+      if (!signal?.aborted) state = 'DOWN';
+      throw e;
+    }
+  }
+
+  function readChunk(body: unknown): Chunk {
+    const items = at(body, paging.itemsPath);
+    if (!Array.isArray(items)) throw bad(`no array of records at "${paging.itemsPath}"`);
+    if (!items.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r))) {
+      throw bad(`"${paging.itemsPath}" holds something other than records`);
+    }
+    const total = at(body, paging.totalPath);
+    if (total !== undefined && !(Number.isSafeInteger(total) && (total as number) >= 0)) {
+      throw bad(`"${paging.totalPath}" is not a non-negative integer`);
+    }
+    return { rows: items as RawRow[], total: total as number | undefined };
+  }
+
+  /** Every row the request selects, following pages of maxPageSize until the total is reached. */
+  async function fetchAll(path: string, extra: Query, signal: AbortSignal | undefined, needTotal: boolean): Promise<Chunk> {
+    const size = paging.maxPageSize;
+    const first = await fetchChunk(path, 0, size, extra, signal, needTotal);
+    if (first.total === undefined || first.rows.length >= first.total) return first;
+    const starts: number[] = [];
+    for (let index = size; index < first.total; index += size) starts.push(index);
+    const rest = await mapConcurrently(starts, maxConcurrentRequests, (index) => fetchChunk(path, index, size, extra, signal));
+    return { rows: [first, ...rest].flatMap((c) => c.rows), total: first.total };
+  }
+
+  return {
+    kind: 'rest',
+
+    async page(entity, { offset, limit }, signal) {
+      const { path } = entityConfig(entity);
+      const plan = planChunks(paging.style, offset, limit, paging.maxPageSize);
+      const chunks = await mapConcurrently(plan.starts, maxConcurrentRequests, (index) => fetchChunk(path, index, plan.size, {}, signal, true));
+      const total = chunks[0]!.total!;
+      const skip = offset - plan.starts[0]!;
+      const rows = chunks.flatMap((c) => c.rows).slice(skip, skip + limit);
+      return { rows, total } satisfies RawPage;
+    },
+
+    async lookup(entity, key, values, signal) {
+      const config = entityConfig(entity);
+      const wanted = [...new Set(values)];
+      if (wanted.length === 0) return [];
+      const param = (config.batchParams as Partial<Record<LookupKey, string>>)[key];
+      if (param === undefined) {
+        // No batch parameter: read the whole entity and pick the rows here.
+        const field = (config.fields as Record<string, string | undefined>)[key];
+        if (field === undefined) throw new CityError('CITY_NOT_CONFIGURED', city, `${entity} has no source field for ${key}`);
+        const { rows } = await fetchAll(config.path, {}, signal, true);
+        const set = new Set(wanted);
+        return rows.filter((row) => {
+          const v = keyString(row[field]);
+          return v !== undefined && set.has(v);
+        });
+      }
+      const batches: string[][] = [];
+      for (let i = 0; i < wanted.length; i += source.maxBatchSize) batches.push(wanted.slice(i, i + source.maxBatchSize));
+      const results = await mapConcurrently(batches, maxConcurrentRequests, (batch) => fetchAll(config.path, { [param]: batch }, signal, false));
+      return results.flatMap((c) => c.rows);
+    },
+
+    status() {
+      return { status: state, asOf: lastGood };
+    },
+  };
+}
+
+/**
+ * The requests that cover rows `[offset, offset + limit)`: their size and the
+ * row each starts at. `offset` style addresses any row; `page` style only
+ * multiples of the page size, so the covering pages are fetched and sliced.
+ * Of the two sizes worth trying (the limit, the largest page), the one that
+ * takes fewer requests wins, then the one that reads fewer rows.
+ */
+export function planChunks(style: 'page' | 'offset', offset: number, limit: number, maxPageSize: number): { size: number; starts: number[] } {
+  // A zero limit still asks for one row: the total comes with it.
+  const want = Math.max(limit, 1);
+  if (style === 'offset') {
+    const size = Math.min(want, maxPageSize);
+    const starts: number[] = [];
+    for (let index = offset; index < offset + want; index += size) starts.push(index);
+    return { size, starts };
+  }
+  let best: { size: number; starts: number[] } | undefined;
+  for (const size of [Math.min(want, maxPageSize), maxPageSize]) {
+    const starts: number[] = [];
+    for (let page = Math.floor(offset / size); page * size < offset + want; page++) starts.push(page * size);
+    if (!best || starts.length < best.starts.length) best = { size, starts };
+  }
+  return best!;
+}
+
+/** The value at a dotted path ("result.items"), or undefined. */
+function at(body: unknown, path: string): unknown {
+  let value = body;
+  for (const key of path.split('.')) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/** A key as the source's ids are compared: strings, and numbers written out. */
+function keyString(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  return undefined;
+}

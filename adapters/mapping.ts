@@ -1,0 +1,196 @@
+/**
+ * From a city's row to a canonical record: field names, codes, dates and
+ * numbers mapped per the city's config, then validated by the canonical zod
+ * schema. A row that fails is rejected with one reason, never dropped.
+ */
+import { createHmac } from 'node:crypto';
+import type { RejectReason, VocabularyName } from '../schema/code-lists.ts';
+import { isThirdCountry } from '../schema/code-lists.ts';
+import { isValidFiscalCode, normaliseFiscalCode } from '../schema/fiscal-code.ts';
+import { entitySchemas, type EntityName, type EntityRecord } from '../schema/records.ts';
+import type { DateFormat, SourceConfig } from './config.ts';
+import type { RawRow } from './port.ts';
+
+export interface Rejection {
+  reason: RejectReason;
+  /** The canonical field at fault. */
+  field: string;
+  /** What was wrong, without the value itself (it may be personal data). */
+  detail: string;
+}
+
+export type MapResult<T> = { ok: true; record: T } | { ok: false; localId: string | null; rejection: Rejection };
+
+class Reject extends Error {
+  readonly rejection: Rejection;
+  constructor(reason: RejectReason, field: string, detail: string) {
+    super(detail);
+    this.rejection = { reason, field, detail };
+  }
+}
+
+const DATE_PATTERNS: Record<DateFormat, RegExp> = {
+  'yyyy-mm-dd': /^(?<y>\d{4})-(?<m>\d{2})-(?<d>\d{2})$/,
+  'dd/mm/yyyy': /^(?<d>\d{1,2})\/(?<m>\d{1,2})\/(?<y>\d{4})$/,
+  'dd-mm-yyyy': /^(?<d>\d{1,2})-(?<m>\d{1,2})-(?<y>\d{4})$/,
+  'dd.mm.yyyy': /^(?<d>\d{1,2})\.(?<m>\d{1,2})\.(?<y>\d{4})$/,
+  yyyymmdd: /^(?<y>\d{4})(?<m>\d{2})(?<d>\d{2})$/,
+};
+
+/** Parses a date written in `format`; null when it is not one, or the day does not exist. */
+export function parseDate(text: string, format: DateFormat): string | null {
+  const g = DATE_PATTERNS[format].exec(text)?.groups;
+  if (!g) return null;
+  const y = Number(g.y), m = Number(g.m), d = Number(g.d);
+  const date = new Date(Date.UTC(y, m - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return null;
+  return `${g.y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
+/** The keyed pseudonym of a person: HMAC-SHA256 of the normalised fiscal code, base64url. */
+export function personKeyOf(fiscalCode: string, secret: string): string {
+  return createHmac('sha256', secret).update(normaliseFiscalCode(fiscalCode)).digest('base64url');
+}
+
+/** Compiled per source: lower-cased vocabularies, so each row is a few map look-ups. */
+export interface RowMapper {
+  map<E extends EntityName>(entity: E, row: RawRow): MapResult<EntityRecord<E>>;
+}
+
+export function createRowMapper(city: string, source: SourceConfig, personKeySecret: string): RowMapper {
+  const vocab = new Map<VocabularyName, Map<string, string>>();
+  for (const [name, table] of Object.entries(source.vocabularies) as Array<[VocabularyName, Record<string, string> | undefined]>) {
+    if (table) vocab.set(name, new Map(Object.entries(table).map(([k, v]) => [k.trim().toLowerCase(), v])));
+  }
+  const citizenship = source.citizenship
+    ? new Map(Object.entries(source.citizenship).map(([k, v]) => [k.trim().toLowerCase(), v]))
+    : null;
+
+  function code(list: VocabularyName, field: string, value: string): string {
+    const table = vocab.get(list);
+    if (!table) return value.toUpperCase();
+    const mapped = table.get(value.toLowerCase());
+    if (mapped === undefined) throw new Reject('UNKNOWN_CODE', field, `code not in the city's ${list} vocabulary`);
+    return mapped;
+  }
+
+  function reader(entity: EntityName, row: RawRow) {
+    const fields = source.entities[entity]!.fields as Record<string, string>;
+    const text = (field: string): string | null => {
+      const v = row[fields[field]!];
+      if (v === null || v === undefined) return null;
+      const s = (typeof v === 'string' ? v : String(v)).trim();
+      return s === '' ? null : s;
+    };
+    const required = (field: string): string => {
+      const v = text(field);
+      if (v === null) throw new Reject('MISSING_FIELD', field, `${field} is missing`);
+      return v;
+    };
+    const date = (field: string, optional = false): string | null => {
+      const v = optional ? text(field) : required(field);
+      if (v === null) return null;
+      const iso = parseDate(v, source.dateFormat);
+      if (!iso) throw new Reject('INVALID_DATE', field, `${field} is not a valid ${source.dateFormat} date`);
+      return iso;
+    };
+    const int = (field: string): number => {
+      const v = required(field);
+      if (!/^-?\d+$/.test(v)) throw new Reject('INVALID_VALUE', field, `${field} is not a whole number`);
+      const n = Number(v);
+      if (n < 0) throw new Reject('INVALID_VALUE', field, `${field} is negative`);
+      return n;
+    };
+    const list = (field: string): string[] => {
+      const v = row[fields[field]!];
+      if (v === null || v === undefined) return [];
+      const items = Array.isArray(v) ? v.map(String) : String(v).split(source.listSeparator);
+      return items.map((s) => s.trim()).filter((s) => s !== '');
+    };
+    return { text, required, date, int, list };
+  }
+
+  function build(entity: EntityName, row: RawRow): Record<string, unknown> {
+    const r = reader(entity, row);
+    const base = { localId: r.required('localId'), city };
+    switch (entity) {
+      case 'beneficiaries': {
+        const rawCf = r.required('fiscalCode');
+        const fiscalCode = normaliseFiscalCode(rawCf);
+        if (!isValidFiscalCode(fiscalCode)) throw new Reject('INVALID_FISCAL_CODE', 'fiscalCode', 'fiscal code malformed or wrong check character');
+        const rawCitizenship = r.required('citizenship');
+        const iso = citizenship ? citizenship.get(rawCitizenship.toLowerCase()) : rawCitizenship.toUpperCase();
+        if (!iso) throw new Reject('UNKNOWN_CODE', 'citizenship', "citizenship not in the city's citizenship table");
+        if (!isThirdCountry(iso)) throw new Reject('INVALID_VALUE', 'citizenship', 'citizenship is not a third country');
+        return {
+          ...base,
+          personKey: personKeyOf(fiscalCode, personKeySecret),
+          fiscalCode,
+          givenName: r.required('givenName'),
+          familyName: r.required('familyName'),
+          sex: code('sex', 'sex', r.required('sex')),
+          birthDate: r.date('birthDate'),
+          citizenship: iso,
+          permitType: code('permitType', 'permitType', r.required('permitType')),
+          vulnerabilities: [...new Set(r.list('vulnerabilities').map((v) => code('vulnerability', 'vulnerabilities', v)))],
+          intake: {
+            date: r.date('intakeDate'),
+            channel: code('intakeChannel', 'intakeChannel', r.required('intakeChannel')),
+            status: code('intakeStatus', 'intakeStatus', r.required('intakeStatus')),
+          },
+        };
+      }
+      case 'services':
+        return { ...base, name: r.required('name'), category: code('serviceCategory', 'category', r.required('category')) };
+      case 'enrollments':
+      case 'placements': {
+        const from = r.date('from')!;
+        const to = r.date('to', true);
+        if (to !== null && to < from) throw new Reject('INVALID_VALUE', 'to', 'ends before it starts');
+        const other = entity === 'enrollments' ? { serviceId: r.required('serviceId') } : { resourceId: r.required('resourceId') };
+        return { ...base, beneficiaryId: r.required('beneficiaryId'), ...other, from, to };
+      }
+      case 'civicProjects':
+        return {
+          ...base,
+          beneficiaryId: r.required('beneficiaryId'),
+          status: code('civicProjectStatus', 'status', r.required('status')),
+          signedOn: r.date('signedOn', true),
+        };
+      case 'housingResources': {
+        const capacity = r.int('capacity');
+        const occupancy = r.int('occupancy');
+        if (occupancy > capacity) throw new Reject('INVALID_VALUE', 'occupancy', 'occupancy exceeds capacity');
+        return { ...base, name: r.required('name'), kind: code('housingKind', 'kind', r.required('kind')), capacity, occupancy };
+      }
+    }
+  }
+
+  return {
+    map<E extends EntityName>(entity: E, row: RawRow): MapResult<EntityRecord<E>> {
+      let candidate: Record<string, unknown>;
+      try {
+        candidate = build(entity, row);
+      } catch (e) {
+        if (e instanceof Reject) return { ok: false, localId: localIdOf(source, entity, row), rejection: e.rejection };
+        throw e;
+      }
+      const parsed = entitySchemas[entity].safeParse(candidate);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        const field = issue.path.join('.') || 'record';
+        return {
+          ok: false,
+          localId: localIdOf(source, entity, row),
+          rejection: { reason: 'INVALID_VALUE', field, detail: `${field}: ${issue.message}` },
+        };
+      }
+      return { ok: true, record: parsed.data as EntityRecord<E> };
+    },
+  };
+}
+
+function localIdOf(source: SourceConfig, entity: EntityName, row: RawRow): string | null {
+  const v = row[(source.entities[entity]!.fields as Record<string, string>).localId!];
+  return v === null || v === undefined || String(v).trim() === '' ? null : String(v).trim();
+}

@@ -1,0 +1,133 @@
+/**
+ * The port: what every city must answer, whatever system it runs. Declared
+ * once; `createCityAdapter` (city-adapter.ts) builds it from a city's config
+ * and one `SourceConnector` per source system.
+ */
+import type { Dispatcher } from 'undici';
+import type { Domain, RejectReason } from '../schema/code-lists.ts';
+import type { EntityName, EntityRecord } from '../schema/records.ts';
+
+/** Who is asking, as verified by the gateway and checked again by the subgraph. */
+export interface Caller {
+  role: 'operator' | 'analyst' | 'dashboard' | 'system';
+  /** The city an operator is bound to. */
+  city?: string;
+  subject: string;
+}
+
+/** What travels with every call to a city. */
+export interface CallContext {
+  signal?: AbortSignal;
+  caller?: Caller | null;
+}
+
+/** Equality filters on canonical fields, e.g. `{ category: ['WORKSHOP'] }`. */
+export type Where = Readonly<Record<string, readonly string[]>>;
+
+export interface ListQuery {
+  /** Position of the first record in the city's stable order, counting every record the city holds. */
+  offset: number;
+  /** Infinity asks for every record. */
+  limit: number;
+  /** With conditions, offsets and totals count only the matching valid records. */
+  where?: Where;
+}
+
+export interface Page<T> {
+  /** The records of the slice that passed validation, in the city's order. */
+  items: T[];
+  /** How many records the city holds that match the query, rejected ones included. */
+  total: number;
+  /** How many records of the slice were rejected (they are counted in the city's data quality). */
+  rejected: number;
+  /** Offset just past the slice. */
+  nextOffset: number;
+}
+
+/** Entities that hang off a beneficiary. */
+export type BeneficiaryChild = 'enrollments' | 'civicProjects' | 'placements';
+
+export interface EntityQuality {
+  entity: EntityName;
+  received: number;
+  accepted: number;
+  rejected: number;
+  reasons: Array<{ code: RejectReason; count: number }>;
+  /** When the figures were computed. */
+  asOf: Date;
+}
+
+export interface SourceStatus {
+  id: string;
+  kind: string;
+  domains: Domain[];
+  status: 'UP' | 'STALE' | 'DOWN' | 'UNKNOWN';
+  /** When the data last served was current at the source (a snapshot's time, or the last good answer). */
+  asOf: Date | null;
+}
+
+/** What a city answers. Each method asks only the source that serves the entity's domain. */
+export interface CityAdapter {
+  readonly city: string;
+  readonly domains: ReadonlySet<Domain>;
+  /** A slice of an entity's records, in the city's stable order. */
+  list<E extends EntityName>(entity: E, query: ListQuery, ctx: CallContext): Promise<Page<EntityRecord<E>>>;
+  /** Records by local id, in key order; an Error (NOT_FOUND, or the record's rejection) where there is none. */
+  byId<E extends EntityName>(entity: E, ids: readonly string[], ctx: CallContext): Promise<Array<EntityRecord<E> | Error>>;
+  /** Each beneficiary's records of an entity, in key order. */
+  byBeneficiary<E extends BeneficiaryChild>(entity: E, beneficiaryIds: readonly string[], ctx: CallContext): Promise<Array<EntityRecord<E>[] | Error>>;
+  /** Received / accepted / rejected per entity, over everything the city holds. */
+  dataQuality(ctx: CallContext): Promise<EntityQuality[]>;
+  sources(): SourceStatus[];
+}
+
+export type LookupKey = 'localId' | 'beneficiaryId';
+
+/** A record as the source sent it: its own field names, its own codes. */
+export type RawRow = Readonly<Record<string, unknown>>;
+
+export interface RawPage {
+  rows: RawRow[];
+  /** Rows the source holds for the entity (all pages). */
+  total: number;
+}
+
+/**
+ * One source system, spoken to in its own protocol. A connector only moves
+ * rows: mapping and validation are shared (mapping.ts). Field names passed in
+ * are the source's own.
+ */
+export interface SourceConnector {
+  readonly kind: string;
+  /**
+   * Rows `[offset, offset + limit)` of an entity in the source's stable order,
+   * and how many rows the source holds for the entity. A slice past the end
+   * answers no rows.
+   */
+  page(entity: EntityName, slice: { offset: number; limit: number }, signal?: AbortSignal): Promise<RawPage>;
+  /**
+   * Rows whose key (`localId`, or `beneficiaryId` for the entities that hang
+   * off a beneficiary) is one of `values`, in any order. Values are the
+   * source's own ids. Implementations batch: the number of upstream requests
+   * grows with `values.length / maxBatchSize`, never one request per value.
+   */
+  lookup(entity: EntityName, key: LookupKey, values: readonly string[], signal?: AbortSignal): Promise<RawRow[]>;
+  status(): { status: 'UP' | 'STALE' | 'DOWN' | 'UNKNOWN'; asOf: Date | null };
+}
+
+export interface Logger {
+  info(msg: string, data?: Record<string, unknown>): void;
+  warn(msg: string, data?: Record<string, unknown>): void;
+  error(msg: string, data?: Record<string, unknown>): void;
+}
+
+/** What a connector is given: never globals, never process.env. */
+export interface ConnectorDeps {
+  /** The undici dispatcher (connection pool) upstream requests go through. */
+  dispatcher: Dispatcher;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  logger: Logger;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

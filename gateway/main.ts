@@ -1,0 +1,37 @@
+/**
+ * The gateway process. Environment: PORT (default 4000; 0 = any free port),
+ * HOST (default 127.0.0.1), and LGNET_SUBGRAPH_<NAME>_URL for each of
+ * registry, people, services and housing. Prints `{"ready": "<url>"}` on stdout.
+ */
+import { createLogger } from '../runtime/logger.ts';
+import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
+import { startGateway } from './server.ts';
+
+const logger = createLogger('gateway');
+const urls = {} as Record<SubgraphName, string>;
+for (const name of subgraphNames) {
+  const v = process.env[`LGNET_SUBGRAPH_${name.toUpperCase()}_URL`];
+  if (!v) {
+    logger.error(`LGNET_SUBGRAPH_${name.toUpperCase()}_URL is not set`);
+    process.exit(2);
+  }
+  urls[name] = v;
+}
+try {
+  const server = await startGateway({
+    subgraphUrls: urls,
+    port: Number(process.env.PORT ?? 4000),
+    host: process.env.HOST ?? '127.0.0.1',
+    logger,
+  });
+  process.stdout.write(JSON.stringify({ ready: server.url }) + '\n');
+  const stop = async () => {
+    await server.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+} catch (e) {
+  logger.error('failed to start', { error: (e as Error).message });
+  process.exit(1);
+}

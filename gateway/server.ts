@@ -1,0 +1,86 @@
+/**
+ * The single endpoint: @apollo/gateway over the checked-in supergraph (no
+ * introspection of subgraphs at run time), served by Apollo Server.
+ */
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { readFileSync } from 'node:fs';
+import { request } from 'undici';
+import type { Logger } from '../adapters/port.ts';
+import { serveGraphQL, sendJson, type RunningHttpServer } from '../runtime/http.ts';
+import { subgraphNames, supergraphPath, type SubgraphName } from '../schema/sdl.ts';
+
+export interface GatewayContext extends BaseContext {
+  /** The caller's Authorization header, forwarded to every subgraph, which checks it again. */
+  authorization: string | null;
+}
+
+export interface GatewayOptions {
+  /** Where each subgraph runs. */
+  subgraphUrls: Record<SubgraphName, string>;
+  port: number;
+  host?: string;
+  logger: Logger;
+  /** Time each subgraph's health check may take, in milliseconds. */
+  healthTimeoutMs?: number;
+}
+
+class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
+    if (context.authorization) request.http?.headers.set('authorization', context.authorization);
+  }
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningHttpServer> {
+  const { subgraphUrls, logger, healthTimeoutMs = 2_000 } = options;
+  const gateway = new ApolloGateway({
+    supergraphSdl: readFileSync(supergraphPath, 'utf8'),
+    buildService: ({ name }) => new ForwardingDataSource({ url: subgraphUrls[name as SubgraphName] }),
+    logger: { debug() {}, info: (m) => logger.info(String(m)), warn: (m) => logger.warn(String(m)), error: (m) => logger.error(String(m)) },
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+    includeStacktraceInErrorResponses: false,
+    logger: { debug() {}, info: (m) => logger.info(String(m)), warn: (m) => logger.warn(String(m)), error: (m) => logger.error(String(m)) },
+  });
+  await apollo.start();
+
+  async function subgraphHealth(name: SubgraphName): Promise<boolean> {
+    try {
+      const res = await request(new URL('/health', subgraphUrls[name]), { signal: AbortSignal.timeout(healthTimeoutMs) });
+      await res.body.dump();
+      return res.statusCode === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  const running = await serveGraphQL({
+    apollo,
+    context: async (req) => ({ authorization: req.headers.authorization ?? null }),
+    routes: {
+      '/health': async (_req, res) => {
+        const checks = await Promise.all(subgraphNames.map(async (n) => [n, await subgraphHealth(n)] as const));
+        const ok = checks.every(([, up]) => up);
+        sendJson(res, ok ? 200 : 503, {
+          status: ok ? 'ok' : 'unavailable',
+          subgraphs: Object.fromEntries(checks.map(([n, up]) => [n, up ? 'ok' : 'unavailable'])),
+        });
+      },
+      '/': (_req, res) =>
+        sendJson(res, 200, { graphql: '/graphql', health: '/health', hint: 'POST a GraphQL query to /graphql, e.g. { cities { code name } }' }),
+    },
+    port: options.port,
+    host: options.host,
+  });
+  const close = running.close;
+  return {
+    ...running,
+    close: async () => {
+      await close();
+      await apollo.stop();
+    },
+  };
+}

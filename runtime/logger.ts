@@ -1,0 +1,10 @@
+/**
+ * One JSON line per event on stderr: what ran, never whose data.
+ */
+import type { Logger } from '../adapters/port.ts';
+
+export function createLogger(component: string, write: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {
+  const log = (level: string) => (msg: string, data?: Record<string, unknown>) =>
+    write(JSON.stringify({ t: new Date().toISOString(), level, component, msg, ...data }));
+  return { info: log('info'), warn: log('warn'), error: log('error') };
+}

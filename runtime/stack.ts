@@ -1,0 +1,118 @@
+/**
+ * Starts the whole system on loopback: the sandbox's city stand-ins, the four
+ * subgraph processes and the gateway process. Used by `npm start` and by the
+ * end-to-end tests, so both run exactly the same processes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PERSON_KEY_SECRET_ENV } from '../adapters/fleet.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+
+export interface StackOptions {
+  /** Gateway port; 0 = any free port. */
+  port: number;
+  host?: string;
+  sandbox?: { seed?: number; scale?: number; faults?: string };
+  /** Where the processes' logs go (each line is a JSON event). */
+  onLog?: (line: string) => void;
+  /** Time to wait for every process to be ready, in milliseconds. */
+  readyTimeoutMs?: number;
+}
+
+export interface Stack {
+  gatewayUrl: string;
+  healthUrl: string;
+  subgraphUrls: Record<SubgraphName, string>;
+  sandbox: Sandbox;
+  /** The environment given to the subgraph processes (city endpoints and keys, the personKey secret). */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+interface Child {
+  proc: ChildProcess;
+  url: Promise<string>;
+}
+
+function startProcess(script: string, args: string[], env: Record<string, string>, label: string, onLog: (l: string) => void): Child {
+  const proc = spawn(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  createInterface({ input: proc.stderr! }).on('line', (l) => onLog(l));
+  const url = new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: proc.stdout! });
+    lines.on('line', (l) => {
+      try {
+        const msg = JSON.parse(l) as { ready?: string };
+        if (msg.ready) resolve(msg.ready);
+      } catch {
+        onLog(l);
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`${label} exited with code ${code} before it was ready`)));
+  });
+  url.catch(() => {});
+  return { proc, url };
+}
+
+async function stopProcess(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const onLog = options.onLog ?? (() => {});
+  const host = options.host ?? '127.0.0.1';
+  const timeoutMs = options.readyTimeoutMs ?? 60_000;
+  const sandbox = await startSandbox({ ...options.sandbox, host });
+  const children: ChildProcess[] = [];
+  const close = async () => {
+    await Promise.all(children.map(stopProcess));
+    await sandbox.close();
+  };
+  try {
+    const env: Record<string, string> = {
+      ...sandbox.env,
+      // A fresh secret per sandbox run: pseudonyms are stable within a run only.
+      [PERSON_KEY_SECRET_ENV]: randomBytes(32).toString('base64url'),
+      HOST: host,
+      PORT: '0',
+    };
+    const subgraphs = subgraphNames.map((name) => {
+      const c = startProcess('subgraphs/main.ts', [name], env, `subgraph ${name}`, onLog);
+      children.push(c.proc);
+      return [name, c] as const;
+    });
+    const deadline = sleep(timeoutMs).then(() => {
+      throw new Error(`the stack was not ready within ${timeoutMs} ms`);
+    });
+    deadline.catch(() => {});
+    const subgraphUrls = Object.fromEntries(
+      await Promise.race([Promise.all(subgraphs.map(async ([name, c]) => [name, await c.url] as const)), deadline]),
+    ) as Record<SubgraphName, string>;
+    const gatewayEnv: Record<string, string> = { HOST: host, PORT: String(options.port) };
+    for (const name of subgraphNames) gatewayEnv[`LGNET_SUBGRAPH_${name.toUpperCase()}_URL`] = subgraphUrls[name];
+    const gateway = startProcess('gateway/main.ts', [], gatewayEnv, 'gateway', onLog);
+    children.push(gateway.proc);
+    const gatewayUrl = await Promise.race([gateway.url, deadline]);
+    const healthUrl = new URL('/health', gatewayUrl).toString();
+    // Ready means /health says so: the gateway and every subgraph answer.
+    for (;;) {
+      const ok = await fetch(healthUrl).then((r) => r.ok, () => false);
+      if (ok) break;
+      await Promise.race([sleep(100), deadline]);
+    }
+    return { gatewayUrl, healthUrl, subgraphUrls, sandbox, env, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Stand-in for a city that publishes CSV exports over HTTP: one file per
+ * entity, header row in the city's own names, quoted where needed, encoded
+ * per the dialect (mostly Windows-1252), with ETag and Last-Modified so
+ * clients can revalidate with a conditional GET (304 Not Modified).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import iconv from 'iconv-lite';
+import type { RawRow } from '../adapters/port.ts';
+import type { EntityName } from '../schema/records.ts';
+import type { CsvSourceDialect } from './dialects.ts';
+import { createStandInServer, type Fault, type StandIn, type StandInResponse } from './faults.ts';
+
+export interface CsvStandInOptions {
+  dialect: CsvSourceDialect;
+  rows: ReadonlyMap<EntityName, readonly RawRow[]>;
+  /** Checked only when the dialect has an auth header. */
+  apiKey?: string | null;
+  host?: string;
+  /** 0 = an ephemeral port. */
+  port?: number;
+  fault?: Fault | null;
+  /** Seed of the fault PRNG (flaky, garbage). */
+  seed?: number;
+  /** When the export was made (its Last-Modified); default: now, to the second. */
+  exportedAt?: Date;
+}
+
+export interface CsvStandIn extends StandIn {
+  /** Base URL of the source: origin and the dialect's base path. */
+  readonly url: string;
+}
+
+interface ExportFile {
+  body: Buffer;
+  etag: string;
+  lastModified: string;
+  /** Seconds since the epoch, to compare with If-Modified-Since (HTTP dates have whole seconds). */
+  modifiedSeconds: number;
+}
+
+/** The header of an entity's file: its mapped columns in canonical order, then the unmapped extras. */
+export function csvHeader(dialect: CsvSourceDialect, entity: EntityName): string[] {
+  const fields = dialect.entities[entity]!.fields as Record<string, string>;
+  return [...Object.values(fields), ...Object.keys(dialect.quirks.extraFields ?? {})];
+}
+
+/** A CSV file as the dialect writes it: text, before encoding. */
+export function csvText(dialect: CsvSourceDialect, header: readonly string[], rows: readonly RawRow[]): string {
+  const { delimiter, lineEnding, quoteAll } = dialect;
+  const cell = (value: unknown): string => {
+    const s = value === null || value === undefined ? '' : String(value);
+    const needsQuotes = quoteAll || s.includes(delimiter) || s.includes('"') || s.includes('\n') || s.includes('\r');
+    return needsQuotes ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const lines = [header.map(cell).join(delimiter), ...rows.map((row) => header.map((h) => cell(row[h])).join(delimiter))];
+  return lines.join(lineEnding) + lineEnding;
+}
+
+/** The file's bytes: encoded per the dialect, with a BOM where the dialect writes one. */
+export function encodeCsv(dialect: CsvSourceDialect, text: string): Buffer {
+  const body = iconv.encode(text, dialect.encoding);
+  return dialect.bom ? Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body]) : body;
+}
+
+export async function createCsvStandIn(options: CsvStandInOptions): Promise<CsvStandIn> {
+  const { dialect } = options;
+  const exportedAt = options.exportedAt ?? new Date(Math.floor(Date.now() / 1000) * 1000);
+  const expected = dialect.auth ? Buffer.from(dialect.auth.prefix + (options.apiKey ?? '')) : null;
+  if (dialect.auth && !options.apiKey) throw new Error(`source "${dialect.id}" needs an API key`);
+
+  const files = new Map<string, ExportFile>();
+  for (const entity of Object.keys(dialect.entities) as EntityName[]) {
+    const body = encodeCsv(dialect, csvText(dialect, csvHeader(dialect, entity), options.rows.get(entity) ?? []));
+    files.set(dialect.basePath + dialect.entities[entity]!.path, {
+      body,
+      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+      lastModified: exportedAt.toUTCString(),
+      modifiedSeconds: Math.floor(exportedAt.getTime() / 1000),
+    });
+  }
+
+  function authorised(header: string | string[] | undefined): boolean {
+    if (!expected) return true;
+    if (typeof header !== 'string') return false;
+    const given = Buffer.from(header);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  function handle(req: IncomingMessage, url: URL): StandInResponse {
+    const text = (status: number, message: string, headers: Record<string, string> = {}): StandInResponse => ({
+      status,
+      headers: { 'content-type': 'text/plain; charset=utf-8', ...headers },
+      body: Buffer.from(`${message}\n`),
+    });
+    if (dialect.auth && !authorised(req.headers[dialect.auth.header.toLowerCase()])) {
+      return text(401, 'Accesso negato: chiave mancante o non valida', { 'www-authenticate': dialect.auth.prefix.trim() || 'ApiKey' });
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, 'Metodo non consentito', { allow: 'GET, HEAD' });
+    const file = files.get(url.pathname);
+    if (!file) return text(404, `File non trovato: ${url.pathname}`);
+
+    const validators = { etag: file.etag, 'last-modified': file.lastModified };
+    if (notModified(req, file)) return { status: 304, headers: validators, body: Buffer.alloc(0) };
+    return {
+      status: 200,
+      headers: { 'content-type': dialect.contentType, 'cache-control': 'no-cache', ...validators },
+      body: file.body,
+    };
+  }
+
+  const server = await createStandInServer({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    handler: handle,
+    fault: options.fault ?? null,
+    seed: options.seed ?? 0,
+  });
+  return Object.assign(server, { url: server.origin + dialect.basePath }) as CsvStandIn;
+}
+
+/** RFC 9110: If-None-Match decides when present; otherwise If-Modified-Since. */
+function notModified(req: IncomingMessage, file: ExportFile): boolean {
+  const inm = req.headers['if-none-match'];
+  if (inm !== undefined) {
+    // Weak comparison: W/"x" matches "x".
+    const tags = inm.split(',').map((t) => t.trim().replace(/^W\//, ''));
+    return tags.includes('*') || tags.includes(file.etag);
+  }
+  const ims = req.headers['if-modified-since'];
+  if (ims !== undefined) {
+    const since = Date.parse(ims);
+    return !Number.isNaN(since) && file.modifiedSeconds <= Math.floor(since / 1000);
+  }
+  return false;
+}

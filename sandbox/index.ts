@@ -1,0 +1,152 @@
+/**
+ * The sandbox: a stand-in for every source system of every LGNet city, each a
+ * real HTTP server on loopback speaking its city's dialect, serving the
+ * synthetic population (with a few records deliberately broken), with faults
+ * that can be switched on per city.
+ *
+ * `env` holds what the adapters need to reach them, under the names the city
+ * configs reference: `LGNET_<code>_<SOURCE>_URL` and `LGNET_<code>_<SOURCE>_KEY`.
+ */
+import { randomBytes } from 'node:crypto';
+import type { RawRow } from '../adapters/port.ts';
+import type { EntityName } from '../schema/records.ts';
+import { citySizes } from './city-sizes.ts';
+import { createCsvStandIn } from './csv-stand-in.ts';
+import { dialects, sourceEnvName, type CityDialect, type SourceDialect } from './dialects.ts';
+import { FaultSpecError, faultFor, hashString, parseFaults, unknownTargets, type FaultSpec } from './faults.ts';
+import { generatePopulation } from './population.ts';
+import type { CityPopulation, Population } from './population-types.ts';
+import { renderCity, type BrokenRecord } from './render.ts';
+import { createRestStandIn } from './rest-stand-in.ts';
+
+export type { BrokenRecord } from './render.ts';
+export type { Fault, FaultSpec } from './faults.ts';
+export { parseFaults, FaultSpecError } from './faults.ts';
+
+export interface SandboxOptions {
+  /** Seed of the population (and of which records are broken). Default 20260101. */
+  seed?: number;
+  /** Population scale; 1 is sized like LGNet3. Default 1. */
+  scale?: number;
+  /** Fault spec, e.g. "090064=down,015146=slow:5000" (see faults.ts). Default none. */
+  faults?: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** First port; the sources take consecutive ports from it. 0 (default) = an ephemeral port each. */
+  port?: number;
+  /** A ready population instead of the generated one (tests with hand-made records). */
+  population?: Population;
+}
+
+export interface Sandbox {
+  /** Base URL and API key of every source of every city, by the env names the configs reference. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly population: Population;
+  /** Per city, the records rendered with a defect, and the reason the adapters should reject them for. */
+  readonly broken: ReadonlyMap<string, ReadonlyArray<BrokenRecord>>;
+  /** The rows a source serves for an entity, in its dialect (for tests). */
+  rows(city: string, sourceId: string, entity: EntityName): readonly RawRow[];
+  /** Requests received by one city's stand-ins, or by all. */
+  requestCount(city?: string): number;
+  resetRequestCounts(): void;
+  /** Replaces every fault with those of the spec ("" clears them); await it before the next request. */
+  setFaults(spec: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Running {
+  city: string;
+  sourceId: string;
+  standIn: Awaited<ReturnType<typeof createRestStandIn>> | Awaited<ReturnType<typeof createCsvStandIn>>;
+  rows: ReadonlyMap<EntityName, readonly RawRow[]>;
+}
+
+export const DEFAULT_SEED = 20260101;
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const seed = options.seed ?? DEFAULT_SEED;
+  const scale = options.scale ?? 1;
+  const host = options.host ?? '127.0.0.1';
+  const firstPort = options.port ?? 0;
+  const allSources = dialects.flatMap((d) => d.sources.map((s) => ({ city: d.code, sourceId: s.id })));
+
+  // A bad spec fails before anything listens.
+  const checkFaults = (spec: string): FaultSpec => {
+    const faults = parseFaults(spec);
+    const unknown = unknownTargets(faults, allSources);
+    if (unknown.length > 0) throw new FaultSpecError(`fault target(s) ${unknown.join(', ')}: no such city or source in the sandbox`);
+    return faults;
+  };
+  let faults = checkFaults(options.faults ?? '');
+
+  const population = options.population ?? generatePopulation(citySizes, { seed, scale });
+  const running: Running[] = [];
+  const env: Record<string, string> = {};
+  const broken = new Map<string, ReadonlyArray<BrokenRecord>>();
+
+  try {
+    let index = 0;
+    for (const dialect of dialects) {
+      const rendered = renderCity(population.get(dialect.code) ?? emptyCity(dialect.code), dialect, { seed });
+      broken.set(dialect.code, rendered.broken);
+      for (const source of dialect.sources) {
+        const rows = rendered.sources.get(source.id)!;
+        const apiKey = randomBytes(24).toString('base64url');
+        const common = {
+          rows,
+          apiKey,
+          host,
+          port: firstPort === 0 ? 0 : firstPort + index++,
+          fault: faultFor(faults, dialect.code, source.id),
+          seed: hashString(`${seed}:${dialect.code}:${source.id}`),
+        };
+        const standIn = source.kind === 'rest'
+          ? await createRestStandIn({ ...common, dialect: source })
+          : await createCsvStandIn({ ...common, dialect: source });
+        running.push({ city: dialect.code, sourceId: source.id, standIn, rows });
+        env[sourceEnvName(dialect.code, source.id, 'URL')] = standIn.url;
+        env[sourceEnvName(dialect.code, source.id, 'KEY')] = apiKey;
+      }
+    }
+  } catch (e) {
+    await Promise.all(running.map((r) => r.standIn.close()));
+    throw e;
+  }
+
+  let closed = false;
+  return {
+    env: Object.freeze(env),
+    population,
+    broken,
+    rows(city, sourceId, entity) {
+      const r = running.find((x) => x.city === city && x.sourceId === sourceId);
+      if (!r) throw new Error(`the sandbox has no source "${sourceId}" for city ${city}`);
+      const rows = r.rows.get(entity);
+      if (!rows) throw new Error(`source "${sourceId}" of city ${city} does not serve ${entity}`);
+      return rows;
+    },
+    requestCount(city) {
+      return running.filter((r) => city === undefined || r.city === city).reduce((n, r) => n + r.standIn.requestCount(), 0);
+    },
+    resetRequestCounts() {
+      for (const r of running) r.standIn.resetRequestCount();
+    },
+    async setFaults(spec) {
+      faults = checkFaults(spec);
+      await Promise.all(running.map((r) => r.standIn.setFault(faultFor(faults, r.city, r.sourceId))));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all(running.map((r) => r.standIn.close()));
+    },
+  };
+}
+
+function emptyCity(city: string): CityPopulation {
+  return { city, beneficiaries: [], services: [], enrollments: [], civicProjects: [], housingResources: [], placements: [] };
+}
+
+/** The dialect of every city, for tools that need to know what the sandbox speaks. */
+export { dialects, dialectOf, sourceEnvName } from './dialects.ts';
+export type { CityDialect, SourceDialect };

@@ -1,0 +1,34 @@
+/**
+ * The synthetic population, in national terms, before each city's stand-in
+ * renders it in its own dialect. Records are canonical records without the
+ * fields the adapters compute (`personKey`).
+ */
+import type {
+  Beneficiary,
+  CivicProject,
+  Enrollment,
+  HousingResource,
+  Placement,
+  Service,
+} from '../schema/records.ts';
+
+export type SyntheticBeneficiary = Omit<Beneficiary, 'personKey'>;
+
+export interface CityPopulation {
+  city: string;
+  beneficiaries: SyntheticBeneficiary[];
+  services: Service[];
+  enrollments: Enrollment[];
+  civicProjects: CivicProject[];
+  housingResources: HousingResource[];
+  placements: Placement[];
+}
+
+export interface PopulationOptions {
+  /** Seed of the generator: the same seed and scale give the same population, byte for byte. */
+  seed: number;
+  /** Multiplies the number of people (and of housing places); 1 is sized like LGNet3. */
+  scale: number;
+}
+
+export type Population = ReadonlyMap<string, CityPopulation>;

@@ -1,0 +1,20 @@
+/**
+ * Each subgraph's SDL, as served by its process and as composed into the
+ * supergraph. The people, services and housing subgraphs share the value
+ * types in `subgraphs/common.graphql`.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const subgraphNames = ['registry', 'people', 'services', 'housing'] as const;
+export type SubgraphName = (typeof subgraphNames)[number];
+
+const dir = fileURLToPath(new URL('./subgraphs/', import.meta.url));
+const read = (file: string) => readFileSync(dir + file, 'utf8');
+
+export function subgraphSdl(name: SubgraphName): string {
+  const own = read(`${name}.graphql`);
+  return name === 'registry' ? own : `${own}\n${read('common.graphql')}`;
+}
+
+export const supergraphPath = fileURLToPath(new URL('./supergraph.graphql', import.meta.url));

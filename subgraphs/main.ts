@@ -1,0 +1,58 @@
+/**
+ * One subgraph process: `node subgraphs/main.ts <registry|people|services|housing>`.
+ *
+ * Environment: PORT (0 = any free port; the chosen URL is printed as a JSON
+ * line `{"ready": "<url>"}` on stdout), HOST (default 127.0.0.1),
+ * LGNET_PERSON_KEY_SECRET, and the endpoint and key variables named in the
+ * city configs (adapters/cities).
+ */
+import { Agent } from 'undici';
+import { createConnector } from '../adapters/connectors/index.ts';
+import { createFleet } from '../adapters/fleet.ts';
+import type { Domain } from '../schema/code-lists.ts';
+import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
+import { createLogger } from '../runtime/logger.ts';
+import { housingResolvers } from './housing/resolvers.ts';
+import { peopleResolvers } from './people/resolvers.ts';
+import { registryResolvers } from './registry/resolvers.ts';
+import { servicesResolvers } from './services/resolvers.ts';
+import { startSubgraph } from './shared/server.ts';
+
+const resolvers = { registry: registryResolvers, people: peopleResolvers, services: servicesResolvers, housing: housingResolvers };
+
+const name = process.argv[2] as SubgraphName;
+if (!subgraphNames.includes(name)) {
+  console.error(`usage: node subgraphs/main.ts <${subgraphNames.join('|')}>`);
+  process.exit(2);
+}
+const logger = createLogger(`subgraph:${name}`);
+// Keep-alive connections to the cities' systems, a bounded number per city.
+const dispatcher = new Agent({ connections: 16, keepAliveTimeout: 10_000 });
+try {
+  const fleet = createFleet({
+    env: process.env,
+    deps: { dispatcher, now: Date.now, logger },
+    createConnector,
+    // The registry reports on every source; a domain subgraph reads only its own.
+    domains: name === 'registry' ? undefined : [name as Domain],
+  });
+  const server = await startSubgraph({
+    name,
+    resolvers: resolvers[name],
+    fleet,
+    port: Number(process.env.PORT ?? 0),
+    host: process.env.HOST ?? '127.0.0.1',
+    logger,
+  });
+  process.stdout.write(JSON.stringify({ ready: server.url }) + '\n');
+  const stop = async () => {
+    await server.close();
+    await dispatcher.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+} catch (e) {
+  logger.error('failed to start', { error: (e as Error).message });
+  process.exit(1);
+}

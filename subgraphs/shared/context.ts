@@ -1,0 +1,51 @@
+/**
+ * What a subgraph knows about one request: who asks, the city errors met so
+ * far (sent back beside the data), and DataLoaders per city, made for this
+ * request only (permissions differ per caller, so nothing is shared across
+ * requests).
+ */
+import DataLoader from 'dataloader';
+import type { Fleet } from '../../adapters/fleet.ts';
+import type { CallContext, Caller } from '../../adapters/port.ts';
+import { CityError } from '../../schema/errors.ts';
+
+export interface SubgraphContext {
+  caller: Caller | null;
+  fleet: Fleet;
+  call: CallContext;
+  /** City errors to report in the response's `errors`, once per city and code. */
+  cityErrors: Map<string, CityError>;
+  report(error: CityError): void;
+  /** The request's DataLoader for `name` in `city`, made on first use. */
+  loader<K, V>(name: string, city: string, batch: (keys: readonly K[]) => Promise<ArrayLike<V | Error>>): DataLoader<K, V>;
+}
+
+export function createSubgraphContext(fleet: Fleet, caller: Caller | null): SubgraphContext {
+  const loaders = new Map<string, DataLoader<unknown, unknown>>();
+  const cityErrors = new Map<string, CityError>();
+  return {
+    caller,
+    fleet,
+    call: { caller },
+    cityErrors,
+    report(error) {
+      cityErrors.set(`${error.city}:${error.code}`, error);
+    },
+    loader<K, V>(name: string, city: string, batch: (keys: readonly K[]) => Promise<ArrayLike<V | Error>>) {
+      const key = `${name}@${city}`;
+      let l = loaders.get(key) as DataLoader<K, V> | undefined;
+      if (!l) {
+        l = new DataLoader<K, V>(batch, { maxBatchSize: 1000 });
+        loaders.set(key, l as DataLoader<unknown, unknown>);
+      }
+      return l;
+    },
+  };
+}
+
+/** An adapter call failed for every key: one CityError per key, and reported once. */
+export function failAll<V>(ctx: SubgraphContext, city: string, keys: readonly unknown[], e: unknown): Array<V | Error> {
+  const err = e instanceof CityError ? e : new CityError('CITY_BAD_RESPONSE', city, (e as Error).message);
+  ctx.report(err);
+  return keys.map(() => err);
+}

@@ -1,0 +1,48 @@
+/**
+ * Asks several cities at once. A national answer costs about what the slowest
+ * city costs, and a city that fails is named in the coverage (and in the
+ * response's errors) while the others' data still arrives.
+ */
+import { asCityError, type CityError } from '../../schema/errors.ts';
+import type { SubgraphContext } from './context.ts';
+
+export interface CoverageResult {
+  citiesAsked: number;
+  citiesAnswered: number;
+  missing: Array<{ city: { code: string }; code: string; reason: string }>;
+}
+
+export interface FanOut<T> {
+  /** Answers of the cities that answered, in the order asked. */
+  answers: Array<{ city: string; value: T }>;
+  failures: CityError[];
+}
+
+export async function askCities<T>(ctx: SubgraphContext, cities: readonly string[], ask: (city: string) => Promise<T>): Promise<FanOut<T>> {
+  const settled = await Promise.allSettled(cities.map((c) => ask(c)));
+  const answers: FanOut<T>['answers'] = [];
+  const failures: CityError[] = [];
+  settled.forEach((s, i) => {
+    const city = cities[i]!;
+    if (s.status === 'fulfilled') answers.push({ city, value: s.value });
+    else {
+      const err = asCityError(s.reason, city);
+      failures.push(err);
+      ctx.report(err);
+    }
+  });
+  return { answers, failures };
+}
+
+export function coverageOf(asked: readonly string[], failures: readonly CityError[]): CoverageResult {
+  const missing = failures.map((f) => ({ city: { code: f.city }, code: f.code, reason: f.detail }));
+  return { citiesAsked: asked.length, citiesAnswered: asked.length - new Set(failures.map((f) => f.city)).size, missing };
+}
+
+/** The cities to ask: the filter's, checked against those serving the domain, or all of those. */
+export function citiesToAsk(serving: readonly string[], requested: readonly string[] | null | undefined): { cities: string[]; unknown: string[] } {
+  if (!requested) return { cities: [...serving], unknown: [] };
+  const set = new Set(serving);
+  const unique = [...new Set(requested)];
+  return { cities: unique.filter((c) => set.has(c)).sort(), unknown: unique.filter((c) => !set.has(c)) };
+}

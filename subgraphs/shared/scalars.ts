@@ -1,0 +1,23 @@
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { z } from 'zod';
+
+const isoDate = z.iso.date();
+
+/** `YYYY-MM-DD`, checked to be a real day. */
+export const DateScalar = new GraphQLScalarType({
+  name: 'Date',
+  serialize: (v) => String(v),
+  parseValue: (v) => {
+    if (typeof v !== 'string' || !isoDate.safeParse(v).success) throw new GraphQLError('Date must be YYYY-MM-DD', { extensions: { code: 'BAD_USER_INPUT' } });
+    return v;
+  },
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING || !isoDate.safeParse(ast.value).success) throw new GraphQLError('Date must be YYYY-MM-DD', { extensions: { code: 'BAD_USER_INPUT' } });
+    return ast.value;
+  },
+});
+
+export const DateTimeScalar = new GraphQLScalarType({
+  name: 'DateTime',
+  serialize: (v) => (v instanceof Date ? v.toISOString() : String(v)),
+});

@@ -1,0 +1,283 @@
+/**
+ * End to end: the sandbox's city systems, the four subgraph processes and the
+ * gateway process, started as `npm start` starts them, asked over HTTP.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../runtime/stack.ts';
+import { gql, type GraphQLResponse } from './helpers.ts';
+
+let stack: Stack;
+let url: string;
+
+beforeAll(async () => {
+  stack = await startStack({ port: 0 });
+  url = stack.gatewayUrl;
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const PAGE = /* GraphQL */ `
+  query Page($filter: BeneficiaryFilter, $first: Int, $after: String) {
+    beneficiaries(filter: $filter, first: $first, after: $after) {
+      totalCount
+      nodes { id personKey city { code } sex birthYear citizenship intake { date channel status } givenName familyName fiscalCode birthDate }
+      pageInfo { hasNextPage endCursor }
+      coverage { citiesAsked citiesAnswered missing { city { code } code reason } }
+    }
+  }
+`;
+
+async function allPages(filter: Record<string, unknown> = {}, first = 500) {
+  const ids: string[] = [];
+  let after: string | null = null;
+  let pages = 0;
+  let totalCount = 0;
+  for (;;) {
+    const r: GraphQLResponse = await gql(url, PAGE, { filter, first, after });
+    expect(r.errors).toBeUndefined();
+    const conn: Record<string, any> = r.data!.beneficiaries;
+    totalCount = conn.totalCount;
+    expect(conn.nodes.length).toBeLessThanOrEqual(first);
+    ids.push(...conn.nodes.map((n: { id: string }) => n.id));
+    pages++;
+    if (!conn.pageInfo.hasNextPage) break;
+    after = conn.pageInfo.endCursor;
+  }
+  return { ids, pages, totalCount };
+}
+
+function brokenCount(city: string, entity: string): number {
+  return (stack.sandbox.broken.get(city) ?? []).filter((b) => b.entity === entity).length;
+}
+
+describe('the gateway', () => {
+  it('answers /health with 200 once every subgraph is ready', async () => {
+    const res = await fetch(stack.healthUrl);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      status: 'ok',
+      subgraphs: { registry: 'ok', people: 'ok', services: 'ok', housing: 'ok' },
+    });
+  });
+
+  it('refuses a malformed query with a coded error', async () => {
+    const r = await gql(url, '{ beneficiaries(first: 5) { nodes { id } ');
+    expect(r.status).toBe(400);
+    expect(r.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+  });
+});
+
+describe('cities', () => {
+  it('lists the 24 municipalities of the three editions with their ISTAT codes and sources', async () => {
+    const r = await gql(url, '{ cities { code name region editions operatingBody source { kind status } sources { id kind domains } } }');
+    expect(r.errors).toBeUndefined();
+    const cities = r.data!.cities as Array<Record<string, any>>;
+    expect(cities).toHaveLength(24);
+    expect(cities.find((c) => c.code === '090064')).toMatchObject({ name: 'Sassari', region: 'Sardegna', editions: ['LGNET_EA', 'LGNET2', 'LGNET3'] });
+    expect(cities.find((c) => c.code === '082053')?.name).toBe('Palermo');
+    expect(cities.find((c) => c.code === '021008')).toMatchObject({ name: 'Bolzano', editions: ['LGNET_EA', 'LGNET2'] });
+    for (const c of cities) {
+      expect(c.sources.length, c.code).toBeGreaterThan(0);
+      expect(['REST', 'CSV']).toContain(c.source.kind);
+    }
+    const lgnet3 = await gql(url, '{ cities(edition: LGNET3) { code } }');
+    expect(lgnet3.data!.cities).toHaveLength(21);
+  });
+});
+
+describe('beneficiaries', () => {
+  it('pages across every city visiting each valid record exactly once', async () => {
+    const { ids, pages, totalCount } = await allPages();
+    expect(new Set(ids).size).toBe(ids.length);
+    let held = 0;
+    let broken = 0;
+    for (const [city, pop] of stack.sandbox.population) {
+      held += pop.beneficiaries.length;
+      broken += brokenCount(city, 'beneficiaries');
+    }
+    expect(totalCount).toBe(held);
+    expect(ids.length).toBe(held - broken);
+    expect(pages).toBeGreaterThanOrEqual(Math.ceil((held - broken) / 500));
+    expect(held).toBeGreaterThanOrEqual(9000);
+  });
+
+  it('show pseudonyms and birth years, never names or fiscal codes, to an anonymous caller', async () => {
+    const r = await gql(url, PAGE, { filter: { cities: ['082053'] }, first: 20 });
+    const nodes = r.data!.beneficiaries.nodes as Array<Record<string, any>>;
+    expect(nodes).toHaveLength(20);
+    for (const n of nodes) {
+      expect(n.personKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(n.givenName).toBeNull();
+      expect(n.familyName).toBeNull();
+      expect(n.fiscalCode).toBeNull();
+      expect(n.birthDate).toBeNull();
+      expect(n.birthYear).toBeGreaterThan(1930);
+    }
+  });
+
+  it('give a person who moved between cities the same personKey in both', async () => {
+    const byFiscalCode = new Map<string, string[]>();
+    for (const [city, pop] of stack.sandbox.population) {
+      for (const b of pop.beneficiaries) byFiscalCode.set(b.fiscalCode, [...(byFiscalCode.get(b.fiscalCode) ?? []), `${city}:${b.localId}`]);
+    }
+    const moved = [...byFiscalCode.values()].filter((ids) => ids.length === 2).slice(0, 5);
+    expect(moved.length).toBeGreaterThan(0);
+    for (const [a, b] of moved) {
+      const r = await gql(url, 'query($a: ID!, $b: ID!) { a: beneficiary(id: $a) { personKey } b: beneficiary(id: $b) { personKey } }', { a, b });
+      // A deliberately broken record may be one of the pair; compare where both are valid.
+      if (r.data!.a && r.data!.b) expect(r.data!.a.personKey).toBe(r.data!.b.personKey);
+    }
+  });
+
+  it('refuses an unknown city and a page larger than 500 with coded errors', async () => {
+    const bad = await gql(url, PAGE, { filter: { cities: ['999999'] }, first: 5 });
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const big = await gql(url, PAGE, { first: 501 });
+    expect(big.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('joins', () => {
+  const JOINS = /* GraphQL */ `
+    query Joins($filter: BeneficiaryFilter, $first: Int) {
+      beneficiaries(filter: $filter, first: $first) {
+        nodes {
+          id
+          placements { id from to resource { id kind capacity } }
+          enrollments { id from service { id category name } }
+          civicProjects { id status signedOn }
+        }
+      }
+    }
+  `;
+
+  it('bring each beneficiary its placements, enrolments and civic projects from the other subgraphs', async () => {
+    const city = '015146';
+    const r = await gql(url, JOINS, { filter: { cities: [city] }, first: 200 });
+    expect(r.errors).toBeUndefined();
+    const pop = stack.sandbox.population.get(city)!;
+    const nodes = r.data!.beneficiaries.nodes as Array<Record<string, any>>;
+    const brokenIds = new Set((stack.sandbox.broken.get(city) ?? []).map((b) => `${b.entity}:${b.localId}`));
+    let withPlacements = 0;
+    for (const n of nodes) {
+      const localId = n.id.slice(7);
+      const valid = (entity: string, list: Array<{ localId: string; beneficiaryId: string }>) =>
+        list.filter((x) => x.beneficiaryId === localId && !brokenIds.has(`${entity}:${x.localId}`)).length;
+      expect(n.placements).toHaveLength(valid('placements', pop.placements));
+      expect(n.enrollments).toHaveLength(valid('enrollments', pop.enrollments));
+      expect(n.civicProjects).toHaveLength(valid('civicProjects', pop.civicProjects));
+      if (n.placements.length) withPlacements++;
+      for (const e of n.enrollments) {
+        // The service is there unless the city sent a broken record of it.
+        const serviceId = pop.enrollments.find((x) => `${city}:${x.localId}` === e.id)!.serviceId;
+        if (brokenIds.has(`services:${serviceId}`)) expect(e.service).toBeNull();
+        else expect(e.service).toMatchObject({ id: `${city}:${serviceId}`, category: expect.stringMatching(/^[A-Z_]+$/) });
+      }
+    }
+    expect(withPlacements).toBeGreaterThan(0);
+  });
+
+  it('cost upstream requests that grow with the number of cities, not of records', async () => {
+    const countFor = async (cities: string[], first: number) => {
+      stack.sandbox.resetRequestCounts();
+      const r = await gql(url, JOINS, { filter: { cities }, first });
+      expect(r.errors).toBeUndefined();
+      expect(r.data!.beneficiaries.nodes.length).toBeGreaterThan(first * 0.9);
+      return stack.sandbox.requestCount();
+    };
+    const romaMilano = ['015146', '058091'];
+    const small = await countFor(romaMilano, 50);
+    const large = await countFor(romaMilano, 500);
+    // Ten times the records: the same number of batched calls per city.
+    expect(large).toBeLessThanOrEqual(small + 2 * romaMilano.length);
+    // Per city and per request: a count, a page, and one batch per joined entity (a few more for paged sources).
+    expect(large).toBeLessThanOrEqual(romaMilano.length * 12);
+  });
+});
+
+describe('catalogues', () => {
+  it('list housing resources with capacity and occupancy, filtered by kind', async () => {
+    const r = await gql(url, '{ housingResources(filter: { kinds: [PROTECTED_SHELTER] }) { totalCount nodes { id city { code } kind capacity occupancy available } coverage { citiesAsked citiesAnswered } } }');
+    expect(r.errors).toBeUndefined();
+    const list = r.data!.housingResources;
+    expect(list.totalCount).toBe(list.nodes.length);
+    expect(list.totalCount).toBeGreaterThan(0);
+    expect(list.coverage.citiesAnswered).toBe(list.coverage.citiesAsked);
+    for (const n of list.nodes) {
+      expect(n.kind).toBe('PROTECTED_SHELTER');
+      expect(n.available).toBe(n.capacity - n.occupancy);
+    }
+  });
+
+  it("list each city's services, filtered by city and category", async () => {
+    const r = await gql(url, '{ services(filter: { cities: ["082053"], categories: [ONE_STOP_SHOP, LANGUAGE_COURSE] }) { totalCount nodes { id city { code } name category } } }');
+    expect(r.errors).toBeUndefined();
+    const nodes = r.data!.services.nodes as Array<Record<string, any>>;
+    const expected = stack.sandbox.population.get('082053')!.services.filter((s) => ['ONE_STOP_SHOP', 'LANGUAGE_COURSE'].includes(s.category));
+    const brokenIds = new Set((stack.sandbox.broken.get('082053') ?? []).filter((b) => b.entity === 'services').map((b) => b.localId));
+    expect(nodes.map((n) => n.id).sort()).toEqual(expected.filter((s) => !brokenIds.has(s.localId)).map((s) => `082053:${s.localId}`).sort());
+  });
+});
+
+describe('data quality', () => {
+  it('counts every record a city sent as accepted or rejected with its reason, while its neighbours still arrive', async () => {
+    const r = await gql(url, '{ cities { code dataQuality { entity received accepted rejected reasons { code count } } } }');
+    expect(r.errors).toBeUndefined();
+    let totalRejected = 0;
+    for (const c of r.data!.cities as Array<{ code: string; dataQuality: Array<Record<string, any>> }>) {
+      const pop = stack.sandbox.population.get(c.code)!;
+      for (const q of c.dataQuality) {
+        expect(q.received, `${c.code} ${q.entity}`).toBe((pop as unknown as Record<string, unknown[]>)[q.entity]!.length);
+        expect(q.accepted + q.rejected).toBe(q.received);
+        expect(q.rejected, `${c.code} ${q.entity}`).toBe(brokenCount(c.code, q.entity));
+        const expectedReasons = new Map<string, number>();
+        for (const b of stack.sandbox.broken.get(c.code) ?? []) {
+          if (b.entity === q.entity) expectedReasons.set(b.reason, (expectedReasons.get(b.reason) ?? 0) + 1);
+        }
+        expect(Object.fromEntries(q.reasons.map((x: { code: string; count: number }) => [x.code, x.count]))).toEqual(Object.fromEntries(expectedReasons));
+        totalRejected += q.rejected;
+      }
+    }
+    expect(totalRejected).toBeGreaterThan(0);
+
+    // A broken beneficiary is missing from the graph; the records beside it are there.
+    const [city, brokenList] = [...stack.sandbox.broken].find(([, list]) => list.some((b) => b.entity === 'beneficiaries'))!;
+    const broken = brokenList.find((b) => b.entity === 'beneficiaries')!;
+    const all = stack.sandbox.population.get(city)!.beneficiaries;
+    const at = all.findIndex((b) => b.localId === broken.localId);
+    const neighbours = [all[at - 1], all[at + 1]].filter((b) => b && !brokenList.some((x) => x.localId === b.localId && x.entity === 'beneficiaries'));
+    const q = await gql(url, 'query($id: ID!, $n: ID!) { broken: beneficiary(id: $id) { id } neighbour: beneficiary(id: $n) { id } }', {
+      id: `${city}:${broken.localId}`,
+      n: `${city}:${neighbours[0]!.localId}`,
+    });
+    expect(q.data!.broken).toBeNull();
+    expect(q.data!.neighbour).toEqual({ id: `${city}:${neighbours[0]!.localId}` });
+  });
+});
+
+describe('a city that fails', () => {
+  it('is named in the coverage and in a coded error, while the other cities answer', async () => {
+    stack.sandbox.setFaults('090064=down,082053=html');
+    try {
+      const r = await gql(url, PAGE, { filter: { cities: ['090064', '082053', '015146'] }, first: 50 });
+      const conn = r.data!.beneficiaries;
+      expect(conn.coverage.citiesAsked).toBe(3);
+      expect(conn.coverage.citiesAnswered).toBe(1);
+      expect(conn.coverage.missing.map((m: { city: { code: string }; code: string }) => [m.city.code, m.code]).sort()).toEqual([
+        ['082053', 'CITY_BAD_RESPONSE'],
+        ['090064', 'CITY_UNAVAILABLE'],
+      ]);
+      expect(conn.nodes.length).toBe(50);
+      for (const n of conn.nodes) expect(n.city.code).toBe('015146');
+      const codes = (r.errors ?? []).map((e) => [e.extensions?.city, e.extensions?.code]).sort();
+      expect(codes).toEqual([
+        ['082053', 'CITY_BAD_RESPONSE'],
+        ['090064', 'CITY_UNAVAILABLE'],
+      ]);
+      for (const e of r.errors ?? []) expect(e.message).not.toMatch(/<html|<!DOCTYPE/i);
+    } finally {
+      stack.sandbox.setFaults('');
+    }
+  });
+});

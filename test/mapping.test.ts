@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { SourceConfig } from '../adapters/config.ts';
+import { createRowMapper, parseDate, personKeyOf } from '../adapters/mapping.ts';
+import { fiscalCodeCheckChar, isValidFiscalCode } from '../schema/fiscal-code.ts';
+
+const source = SourceConfig.parse({
+  kind: 'csv',
+  id: 'main',
+  domains: ['people', 'housing'],
+  baseUrl: 'http://127.0.0.1:1',
+  dateFormat: 'dd/mm/yyyy',
+  listSeparator: '|',
+  citizenship: { Nigeria: 'NG', "Costa d'Avorio": 'CI' },
+  vocabularies: {
+    sex: { M: 'MALE', F: 'FEMALE' },
+    permitType: { 'Richiesta asilo': 'ASYLUM_SEEKER' },
+    intakeChannel: { SPORTELLO: 'ONE_STOP_SHOP', UDS: 'MOBILE_UNIT' },
+    intakeStatus: { 'In carico': 'ACTIVE' },
+    vulnerability: { san: 'PHYSICAL_HEALTH', psi: 'MENTAL_HEALTH' },
+    housingKind: { 'Rifugio protetto': 'PROTECTED_SHELTER' },
+  },
+  entities: {
+    beneficiaries: {
+      path: '/beneficiari.csv',
+      fields: {
+        localId: 'ID', fiscalCode: 'CF', givenName: 'NOME', familyName: 'COGNOME', sex: 'SESSO', birthDate: 'NASCITA',
+        citizenship: 'CITTADINANZA', permitType: 'PERMESSO', vulnerabilities: 'FRAGILITA', intakeDate: 'DATA_PRESA',
+        intakeChannel: 'CANALE', intakeStatus: 'STATO',
+      },
+    },
+    housingResources: {
+      path: '/strutture.csv',
+      fields: { localId: 'ID', name: 'NOME', kind: 'TIPO', capacity: 'POSTI', occupancy: 'OCCUPATI' },
+    },
+  },
+});
+
+const withCheck = (first15: string) => first15 + fiscalCodeCheckChar(first15);
+const cf = withCheck('DMCNGZ90A41Z335');
+const row = {
+  ID: ' 17 ', CF: cf.toLowerCase(), NOME: 'Ngozi', COGNOME: "D'Amico", SESSO: 'f', NASCITA: '01/01/1990',
+  CITTADINANZA: 'nigeria', PERMESSO: 'Richiesta asilo', FRAGILITA: 'san|psi', DATA_PRESA: '3/4/2024', CANALE: 'UDS', STATO: 'In carico',
+};
+const mapper = createRowMapper('090064', source, 'a-secret-of-sixteen-chars');
+
+describe('dates', () => {
+  it('are read in the format the city declares and written as ISO', () => {
+    expect(parseDate('3/4/2024', 'dd/mm/yyyy')).toBe('2024-04-03');
+    expect(parseDate('20240403', 'yyyymmdd')).toBe('2024-04-03');
+    expect(parseDate('03.04.2024', 'dd.mm.yyyy')).toBe('2024-04-03');
+  });
+  it('that do not exist are refused', () => {
+    expect(parseDate('31/02/2023', 'dd/mm/yyyy')).toBeNull();
+    expect(parseDate('29/02/2023', 'dd/mm/yyyy')).toBeNull();
+    expect(parseDate('29/02/2024', 'dd/mm/yyyy')).toBe('2024-02-29');
+    expect(parseDate('2024-04-03', 'dd/mm/yyyy')).toBeNull();
+  });
+});
+
+describe('fiscal codes', () => {
+  it('are checked by their check character', () => {
+    expect(isValidFiscalCode(cf)).toBe(true);
+    const wrong = cf.slice(0, 15) + (cf[15] === 'A' ? 'B' : 'A');
+    expect(isValidFiscalCode(wrong)).toBe(false);
+    // A published example: RSSMRA85T10A562S.
+    expect(isValidFiscalCode('RSSMRA85T10A562S')).toBe(true);
+  });
+});
+
+describe('a city row', () => {
+  it('becomes a canonical beneficiary with national codes, ISO dates and a pseudonym', () => {
+    const r = mapper.map('beneficiaries', row);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.record).toEqual({
+      localId: '17', city: '090064', fiscalCode: cf, givenName: 'Ngozi', familyName: "D'Amico", sex: 'FEMALE',
+      birthDate: '1990-01-01', citizenship: 'NG', permitType: 'ASYLUM_SEEKER', vulnerabilities: ['PHYSICAL_HEALTH', 'MENTAL_HEALTH'],
+      intake: { date: '2024-04-03', channel: 'MOBILE_UNIT', status: 'ACTIVE' },
+      personKey: personKeyOf(cf, 'a-secret-of-sixteen-chars'),
+    });
+  });
+
+  it.each([
+    ['an impossible date', { NASCITA: '31/02/1990' }, 'INVALID_DATE', 'birthDate'],
+    ['an unknown channel', { CANALE: 'BOH' }, 'UNKNOWN_CODE', 'intakeChannel'],
+    ['a missing fiscal code', { CF: '  ' }, 'MISSING_FIELD', 'fiscalCode'],
+    ['a wrong check character', { CF: cf.slice(0, 15) + (cf[15] === 'A' ? 'B' : 'A') }, 'INVALID_FISCAL_CODE', 'fiscalCode'],
+    ['an EU citizenship', { CITTADINANZA: 'FR' }, 'UNKNOWN_CODE', 'citizenship'],
+  ])('with %s is rejected with its reason and id', (_name, change, reason, field) => {
+    const r = mapper.map('beneficiaries', { ...row, ...change });
+    expect(r).toMatchObject({ ok: false, localId: '17', rejection: { reason, field } });
+  });
+
+  it('with a negative capacity, or more occupants than places, is rejected', () => {
+    const base = { ID: 'R1', NOME: 'Rifugio Sole', TIPO: 'rifugio protetto', POSTI: '8', OCCUPATI: '3' };
+    expect(mapper.map('housingResources', base)).toMatchObject({ ok: true, record: { capacity: 8, occupancy: 3, kind: 'PROTECTED_SHELTER' } });
+    expect(mapper.map('housingResources', { ...base, POSTI: '-2' })).toMatchObject({ ok: false, rejection: { reason: 'INVALID_VALUE', field: 'capacity' } });
+    expect(mapper.map('housingResources', { ...base, OCCUPATI: '9' })).toMatchObject({ ok: false, rejection: { reason: 'INVALID_VALUE', field: 'occupancy' } });
+  });
+
+  it('never puts the rejected value in the reason', () => {
+    const r = mapper.map('beneficiaries', { ...row, CF: 'XXXYYY' });
+    expect(r.ok).toBe(false);
+    expect(JSON.stringify(r)).not.toContain('XXXYYY');
+  });
+});
+
+describe('personKey', () => {
+  it('is the same for the same person however the code is written, and a keyed hash, not a plain one', () => {
+    const k = personKeyOf(cf, 'secret-one-sixteen');
+    expect(personKeyOf(` ${cf.toLowerCase().slice(0, 8)} ${cf.slice(8)} `, 'secret-one-sixteen')).toBe(k);
+    expect(personKeyOf(cf, 'secret-two-sixteen')).not.toBe(k);
+    expect(k).not.toBe(createHash('sha256').update(cf).digest('base64url'));
+  });
+});
