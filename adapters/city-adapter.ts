@@ -213,6 +213,19 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
         ...b.connector.status(),
       }));
     },
+
+    async checkSources(ctx: CallContext, maxAgeMs: number) {
+      await Promise.all(
+        bounds.map(async (b) => {
+          const { status, asOf } = b.connector.status();
+          if (status === 'UP' && asOf && deps.now() - asOf.getTime() < maxAgeMs) return;
+          const entity = entityNames.find((e) => b.source.entities[e]);
+          // A failure shows in the connector's status, which is what is asked for.
+          if (entity) await b.connector.page(entity, { offset: 0, limit: 1 }, ctx.signal).catch(() => {});
+        }),
+      );
+      return adapter.sources();
+    },
   };
   return adapter;
 }

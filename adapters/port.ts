@@ -78,7 +78,10 @@ export interface CityAdapter {
   byBeneficiary<E extends BeneficiaryChild>(entity: E, beneficiaryIds: readonly string[], ctx: CallContext): Promise<Array<EntityRecord<E>[] | Error>>;
   /** Received / accepted / rejected per entity, over everything the city holds. */
   dataQuality(ctx: CallContext): Promise<EntityQuality[]>;
+  /** How each source is doing, as last seen (no request). */
   sources(): SourceStatus[];
+  /** How each source is doing now: each is asked for one record unless it answered within the last `maxAgeMs`. */
+  checkSources(ctx: CallContext, maxAgeMs: number): Promise<SourceStatus[]>;
 }
 
 export type LookupKey = 'localId' | 'beneficiaryId';

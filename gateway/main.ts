@@ -4,6 +4,7 @@
  * registry, people, services and housing. Prints `{"ready": "<url>"}` on stdout.
  */
 import { createLogger } from '../runtime/logger.ts';
+import { stopWithParent } from '../runtime/process.ts';
 import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
 import { startGateway } from './server.ts';
 
@@ -25,12 +26,16 @@ try {
     logger,
   });
   process.stdout.write(JSON.stringify({ ready: server.url }) + '\n');
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
     await server.close();
     process.exit(0);
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  stopWithParent(stop);
 } catch (e) {
   logger.error('failed to start', { error: (e as Error).message });
   process.exit(1);

@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PERSON_KEY_SECRET_ENV } from '../adapters/fleet.ts';
+import { STOP_WITH_PARENT_ENV } from './process.ts';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
 
@@ -41,7 +42,12 @@ interface Child {
 }
 
 function startProcess(script: string, args: string[], env: Record<string, string>, label: string, onLog: (l: string) => void): Child {
-  const proc = spawn(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [script, ...args], {
+    cwd: root,
+    env: { ...process.env, ...env, [STOP_WITH_PARENT_ENV]: '1' },
+    // stdin stays open as a lifeline: it closes when this process ends, however it ends.
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   createInterface({ input: proc.stderr! }).on('line', (l) => onLog(l));
   const url = new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: proc.stdout! });

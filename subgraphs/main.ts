@@ -12,6 +12,7 @@ import { createFleet } from '../adapters/fleet.ts';
 import type { Domain } from '../schema/code-lists.ts';
 import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
 import { createLogger } from '../runtime/logger.ts';
+import { stopWithParent } from '../runtime/process.ts';
 import { housingResolvers } from './housing/resolvers.ts';
 import { peopleResolvers } from './people/resolvers.ts';
 import { registryResolvers } from './registry/resolvers.ts';
@@ -45,13 +46,17 @@ try {
     logger,
   });
   process.stdout.write(JSON.stringify({ ready: server.url }) + '\n');
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
     await server.close();
     await dispatcher.close();
     process.exit(0);
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  stopWithParent(stop);
 } catch (e) {
   logger.error('failed to start', { error: (e as Error).message });
   process.exit(1);

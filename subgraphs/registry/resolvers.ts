@@ -9,8 +9,18 @@ import { asCityError } from '../../schema/errors.ts';
 import type { SubgraphContext } from '../shared/context.ts';
 import { editions, type EditionInfo } from './editions.ts';
 
-function sourcesOf(city: ResolvedCity, ctx: SubgraphContext): SourceStatus[] {
-  const live = ctx.fleet.adapter(city.code)?.sources() ?? [];
+/** A source that answered within this long is not asked again for its status, in milliseconds. */
+const STATUS_MAX_AGE_MS = 30_000;
+
+async function sourcesOf(city: ResolvedCity, ctx: SubgraphContext) {
+  const adapter = ctx.fleet.adapter(city.code);
+  // One check per city per request, however many fields ask.
+  const live: SourceStatus[] = adapter
+    ? await ctx.loader<'sources', SourceStatus[]>('sources', city.code, async (keys) => {
+        const statuses = await adapter.checkSources(ctx.call, STATUS_MAX_AGE_MS);
+        return keys.map(() => statuses);
+      }).load('sources')
+    : [];
   return city.sources.map((s) => {
     const l = live.find((x) => x.id === s.id);
     return { id: s.id, kind: s.kind.toUpperCase(), domains: [...s.domains], status: l?.status ?? 'UNKNOWN', asOf: l?.asOf ?? null };
@@ -29,8 +39,8 @@ export const registryResolvers: GraphQLResolverMap<SubgraphContext> = {
   City: {
     __resolveReference: (ref: { code: string }, ctx: SubgraphContext) => cityByCode(ctx, ref.code),
     sources: (city: ResolvedCity, _: unknown, ctx: SubgraphContext) => sourcesOf(city, ctx),
-    source: (city: ResolvedCity, _: unknown, ctx: SubgraphContext) => {
-      const all = sourcesOf(city, ctx);
+    source: async (city: ResolvedCity, _: unknown, ctx: SubgraphContext) => {
+      const all = await sourcesOf(city, ctx);
       return all.find((s) => s.domains.includes('people')) ?? all[0] ?? null;
     },
     async dataQuality(city: ResolvedCity, _: unknown, ctx: SubgraphContext) {
