@@ -258,13 +258,14 @@ describe('data quality', () => {
 
 describe('a city that fails', () => {
   it('is named in the coverage and in a coded error, while the other cities answer', async () => {
-    stack.sandbox.setFaults('090064=down,082053=html');
+    await stack.sandbox.setFaults('090064=down,082053=html,063049=garbage');
     try {
-      const r = await gql(url, PAGE, { filter: { cities: ['090064', '082053', '015146'] }, first: 50 });
+      const r = await gql(url, PAGE, { filter: { cities: ['090064', '082053', '063049', '015146'] }, first: 50 });
       const conn = r.data!.beneficiaries;
-      expect(conn.coverage.citiesAsked).toBe(3);
+      expect(conn.coverage.citiesAsked).toBe(4);
       expect(conn.coverage.citiesAnswered).toBe(1);
       expect(conn.coverage.missing.map((m: { city: { code: string }; code: string }) => [m.city.code, m.code]).sort()).toEqual([
+        ['063049', 'CITY_BAD_RESPONSE'],
         ['082053', 'CITY_BAD_RESPONSE'],
         ['090064', 'CITY_UNAVAILABLE'],
       ]);
@@ -272,12 +273,13 @@ describe('a city that fails', () => {
       for (const n of conn.nodes) expect(n.city.code).toBe('015146');
       const codes = (r.errors ?? []).map((e) => [e.extensions?.city, e.extensions?.code]).sort();
       expect(codes).toEqual([
+        ['063049', 'CITY_BAD_RESPONSE'],
         ['082053', 'CITY_BAD_RESPONSE'],
         ['090064', 'CITY_UNAVAILABLE'],
       ]);
       for (const e of r.errors ?? []) expect(e.message).not.toMatch(/<html|<!DOCTYPE/i);
     } finally {
-      stack.sandbox.setFaults('');
+      await stack.sandbox.setFaults('');
     }
   });
 });
