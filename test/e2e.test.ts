@@ -144,7 +144,8 @@ describe('joins', () => {
       beneficiaries(filter: $filter, first: $first) {
         nodes {
           id
-          placements { id from to resource { id kind capacity } }
+          city { code name region }
+          placements { id from to resource { id kind capacity city { name } } }
           enrollments { id from service { id category name } }
           civicProjects { id status signedOn }
         }
@@ -167,6 +168,8 @@ describe('joins', () => {
       expect(n.placements).toHaveLength(valid('placements', pop.placements));
       expect(n.enrollments).toHaveLength(valid('enrollments', pop.enrollments));
       expect(n.civicProjects).toHaveLength(valid('civicProjects', pop.civicProjects));
+      expect(n.city).toEqual({ code: city, name: 'Milano', region: 'Lombardia' });
+      for (const p of n.placements) if (p.resource) expect(p.resource.city).toEqual({ name: 'Milano' });
       if (n.placements.length) withPlacements++;
       for (const e of n.enrollments) {
         // The service is there unless the city sent a broken record of it.

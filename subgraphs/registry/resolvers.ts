@@ -27,7 +27,11 @@ async function sourcesOf(city: ResolvedCity, ctx: SubgraphContext) {
   });
 }
 
-const cityByCode = (ctx: SubgraphContext, code: string) => ctx.fleet.cities.find((c) => c.code === code) ?? null;
+/** A copy: the configs are frozen, and entity resolution tags the object it returns. */
+function cityByCode(ctx: SubgraphContext, code: string): ResolvedCity | null {
+  const city = ctx.fleet.cities.find((c) => c.code === code);
+  return city ? { ...city } : null;
+}
 
 export const registryResolvers: GraphQLResolverMap<SubgraphContext> = {
   Query: {
