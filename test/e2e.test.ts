@@ -285,4 +285,22 @@ describe('a city that fails', () => {
       await stack.sandbox.setFaults('');
     }
   });
+
+  it("leaves a join null with a coded error when only the source serving it fails, and the rest of the record arrives", async () => {
+    // Roma keeps people and services in the city's API, housing in a second system.
+    await stack.sandbox.setFaults('058091/housing=down');
+    try {
+      const r = await gql(url, '{ beneficiaries(filter: { cities: ["058091"] }, first: 20) { nodes { id sex placements { id } enrollments { id } } } }');
+      const nodes = r.data!.beneficiaries.nodes as Array<Record<string, any>>;
+      expect(nodes).toHaveLength(20);
+      for (const n of nodes) {
+        expect(n.sex).toMatch(/^(FEMALE|MALE)$/);
+        expect(n.enrollments).not.toBeNull();
+        expect(n.placements).toBeNull();
+      }
+      expect(r.errors?.map((e) => [e.extensions?.city, e.extensions?.code])).toEqual([['058091', 'CITY_UNAVAILABLE']]);
+    } finally {
+      await stack.sandbox.setFaults('');
+    }
+  });
 });
