@@ -4,7 +4,7 @@
  * registry, people, services and housing. Prints `{"ready": "<url>"}` on stdout.
  */
 import { createLogger } from '../runtime/logger.ts';
-import { stopWithParent } from '../runtime/process.ts';
+import { runService } from '../runtime/process.ts';
 import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
 import { startGateway } from './server.ts';
 
@@ -18,25 +18,11 @@ for (const name of subgraphNames) {
   }
   urls[name] = v;
 }
-try {
-  const server = await startGateway({
+await runService(logger, () =>
+  startGateway({
     subgraphUrls: urls,
     port: Number(process.env.PORT ?? 4000),
     host: process.env.HOST ?? '127.0.0.1',
     logger,
-  });
-  process.stdout.write(JSON.stringify({ ready: server.url }) + '\n');
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await server.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  stopWithParent(stop);
-} catch (e) {
-  logger.error('failed to start', { error: (e as Error).message });
-  process.exit(1);
-}
+  }),
+);

@@ -8,6 +8,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import type { Logger } from '../adapters/port.ts';
+import { apolloLogger } from '../runtime/logger.ts';
 import { serveGraphQL, sendJson, type RunningHttpServer } from '../runtime/http.ts';
 import { subgraphNames, supergraphPath, type SubgraphName } from '../schema/sdl.ts';
 
@@ -37,13 +38,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(supergraphPath, 'utf8'),
     buildService: ({ name }) => new ForwardingDataSource({ url: subgraphUrls[name as SubgraphName] }),
-    logger: { debug() {}, info: (m) => logger.info(String(m)), warn: (m) => logger.warn(String(m)), error: (m) => logger.error(String(m)) },
+    logger: apolloLogger(logger),
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     plugins: [ApolloServerPluginLandingPageDisabled()],
     includeStacktraceInErrorResponses: false,
-    logger: { debug() {}, info: (m) => logger.info(String(m)), warn: (m) => logger.warn(String(m)), error: (m) => logger.error(String(m)) },
+    logger: apolloLogger(logger),
   });
   await apollo.start();
 
@@ -57,7 +58,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
     }
   }
 
-  const running = await serveGraphQL({
+  return serveGraphQL({
     apollo,
     context: async (req) => ({ authorization: req.headers.authorization ?? null }),
     routes: {
@@ -74,13 +75,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
     },
     port: options.port,
     host: options.host,
+    onClose: () => apollo.stop(),
   });
-  const close = running.close;
-  return {
-    ...running,
-    close: async () => {
-      await close();
-      await apollo.stop();
-    },
-  };
 }

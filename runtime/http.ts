@@ -18,6 +18,8 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   host?: string;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
+  /** Called once the server has stopped listening (e.g. to stop Apollo). */
+  onClose?: () => Promise<void>;
 }
 
 export interface RunningHttpServer {
@@ -105,10 +107,12 @@ export async function serveGraphQL<TContext extends BaseContext>(options: GraphQ
     server,
     port,
     url: `http://${options.host ?? '127.0.0.1'}:${port}/graphql`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      await options.onClose?.();
+    },
   };
 }

@@ -8,3 +8,13 @@ export function createLogger(component: string, write: (line: string) => void = 
     write(JSON.stringify({ t: new Date().toISOString(), level, component, msg, ...data }));
   return { info: log('info'), warn: log('warn'), error: log('error') };
 }
+
+/** The same logger in the shape Apollo Server and Gateway take (their debug chatter is dropped). */
+export function apolloLogger(logger: Logger) {
+  return {
+    debug() {},
+    info: (m: unknown) => logger.info(String(m)),
+    warn: (m: unknown) => logger.warn(String(m)),
+    error: (m: unknown) => logger.error(String(m)),
+  };
+}

@@ -12,7 +12,7 @@ import { createFleet } from '../adapters/fleet.ts';
 import type { Domain } from '../schema/code-lists.ts';
 import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
 import { createLogger } from '../runtime/logger.ts';
-import { stopWithParent } from '../runtime/process.ts';
+import { runService } from '../runtime/process.ts';
 import { housingResolvers } from './housing/resolvers.ts';
 import { peopleResolvers } from './people/resolvers.ts';
 import { registryResolvers } from './registry/resolvers.ts';
@@ -29,7 +29,7 @@ if (!subgraphNames.includes(name)) {
 const logger = createLogger(`subgraph:${name}`);
 // Keep-alive connections to the cities' systems, a bounded number per city.
 const dispatcher = new Agent({ connections: 16, keepAliveTimeout: 10_000 });
-try {
+await runService(logger, async () => {
   const fleet = createFleet({
     env: process.env,
     deps: { dispatcher, now: Date.now, logger },
@@ -45,19 +45,11 @@ try {
     host: process.env.HOST ?? '127.0.0.1',
     logger,
   });
-  process.stdout.write(JSON.stringify({ ready: server.url }) + '\n');
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await server.close();
-    await dispatcher.close();
-    process.exit(0);
+  return {
+    url: server.url,
+    close: async () => {
+      await server.close();
+      await dispatcher.close();
+    },
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  stopWithParent(stop);
-} catch (e) {
-  logger.error('failed to start', { error: (e as Error).message });
-  process.exit(1);
-}
+});

@@ -7,7 +7,7 @@
 import DataLoader from 'dataloader';
 import type { Fleet } from '../../adapters/fleet.ts';
 import type { CallContext, Caller } from '../../adapters/port.ts';
-import { CityError } from '../../schema/errors.ts';
+import type { CityError } from '../../schema/errors.ts';
 
 export interface SubgraphContext {
   caller: Caller | null;
@@ -41,11 +41,4 @@ export function createSubgraphContext(fleet: Fleet, caller: Caller | null): Subg
       return l;
     },
   };
-}
-
-/** An adapter call failed for every key: one CityError per key, and reported once. */
-export function failAll<V>(ctx: SubgraphContext, city: string, keys: readonly unknown[], e: unknown): Array<V | Error> {
-  const err = e instanceof CityError ? e : new CityError('CITY_BAD_RESPONSE', city, (e as Error).message);
-  ctx.report(err);
-  return keys.map(() => err);
 }

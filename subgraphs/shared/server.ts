@@ -9,6 +9,7 @@ import { parse } from 'graphql';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Fleet } from '../../adapters/fleet.ts';
 import type { Caller, Logger } from '../../adapters/port.ts';
+import { apolloLogger } from '../../runtime/logger.ts';
 import { serveGraphQL, sendJson, type RunningHttpServer } from '../../runtime/http.ts';
 import { subgraphSdl, type SubgraphName } from '../../schema/sdl.ts';
 import { createSubgraphContext, type SubgraphContext } from './context.ts';
@@ -61,22 +62,15 @@ export async function startSubgraph(options: SubgraphOptions): Promise<RunningHt
     schema,
     plugins: [cityErrorsPlugin, ApolloServerPluginLandingPageDisabled()],
     includeStacktraceInErrorResponses: false,
-    logger: { debug() {}, info: (m) => options.logger.info(String(m)), warn: (m) => options.logger.warn(String(m)), error: (m) => options.logger.error(String(m)) },
+    logger: apolloLogger(options.logger),
   });
   await apollo.start();
-  const running = await serveGraphQL({
+  return serveGraphQL({
     apollo,
     context: async (req) => createSubgraphContext(options.fleet, callerFromHeaders(req.headers)),
     routes: { '/health': (_req, res) => sendJson(res, 200, { status: 'ok', subgraph: options.name }) },
     port: options.port,
     host: options.host,
+    onClose: () => apollo.stop(),
   });
-  const close = running.close;
-  return {
-    ...running,
-    close: async () => {
-      await close();
-      await apollo.stop();
-    },
-  };
 }
