@@ -136,6 +136,32 @@ describe('beneficiaries', () => {
     const big = await gql(url, PAGE, { first: 501 });
     expect(big.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
+
+  it('refuses a cursor it did not issue, or one issued for another filter', async () => {
+    const forged = await gql(url, PAGE, { first: 5, after: 'not-a-cursor' });
+    expect(forged.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const page = await gql(url, PAGE, { filter: { cities: ['082053'] }, first: 5 });
+    const other = await gql(url, PAGE, { filter: { cities: ['090064'] }, first: 5, after: page.data!.beneficiaries.pageInfo.endCursor });
+    expect(other.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(other.errors?.[0]?.message).toMatch(/different filter/);
+  });
+
+  it('page through a filtered question exactly once too', async () => {
+    const filter = { cities: ['015146', '058091', '090064'], intakeChannels: ['MOBILE_UNIT'], intakeStatuses: ['ACTIVE'] };
+    const { ids, totalCount } = await allPages(filter, 137);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBe(totalCount);
+    const r = await gql(url, 'query($id: ID!) { a: beneficiary(id: $id) { intake { channel status } } }', { id: ids[ids.length - 1] });
+    expect(r.data!.a.intake).toEqual({ channel: 'MOBILE_UNIT', status: 'ACTIVE' });
+    let expected = 0;
+    for (const city of filter.cities) {
+      const brokenIds = new Set((stack.sandbox.broken.get(city) ?? []).filter((b) => b.entity === 'beneficiaries').map((b) => b.localId));
+      expected += stack.sandbox.population.get(city)!.beneficiaries.filter(
+        (b) => !brokenIds.has(b.localId) && b.intake.channel === 'MOBILE_UNIT' && b.intake.status === 'ACTIVE',
+      ).length;
+    }
+    expect(totalCount).toBe(expected);
+  });
 });
 
 describe('joins', () => {
