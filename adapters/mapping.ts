@@ -9,7 +9,7 @@ import { isThirdCountry } from '../schema/code-lists.ts';
 import { isValidFiscalCode, normaliseFiscalCode } from '../schema/fiscal-code.ts';
 import { entitySchemas, type EntityName, type EntityRecord } from '../schema/records.ts';
 import type { DateFormat, SourceConfig } from './config.ts';
-import type { RawRow } from './port.ts';
+import { rowDefect, type RawRow } from './port.ts';
 
 export interface Rejection {
   reason: RejectReason;
@@ -168,6 +168,10 @@ export function createRowMapper(city: string, source: SourceConfig, personKeySec
 
   return {
     map<E extends EntityName>(entity: E, row: RawRow): MapResult<EntityRecord<E>> {
+      const defect = row[rowDefect];
+      if (defect !== undefined) {
+        return { ok: false, localId: localIdOf(source, entity, row), rejection: { reason: 'MALFORMED_ROW', field: 'record', detail: defect } };
+      }
       let candidate: Record<string, unknown>;
       try {
         candidate = build(entity, row);

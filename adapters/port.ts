@@ -87,7 +87,14 @@ export interface CityAdapter {
 export type LookupKey = 'localId' | 'beneficiaryId';
 
 /** A record as the source sent it: its own field names, its own codes. */
-export type RawRow = Readonly<Record<string, unknown>>;
+export type RawRow = Readonly<Record<string, unknown>> & { readonly [rowDefect]?: string };
+
+/**
+ * Set by a connector on a row it could read only in part (e.g. a CSV line
+ * with the wrong number of cells): the row is rejected as MALFORMED_ROW with
+ * this text as the detail, and the rest of the source is served as usual.
+ */
+export const rowDefect: unique symbol = Symbol('rowDefect');
 
 export interface RawPage {
   rows: RawRow[];

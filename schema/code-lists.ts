@@ -106,6 +106,7 @@ export const RejectReason = z.enum([
   'UNKNOWN_CODE', // a value the city's vocabulary mapping does not know
   'INVALID_FISCAL_CODE', // malformed codice fiscale, or wrong check character
   'INVALID_VALUE', // any other value out of range (a negative capacity, an end before a start)
+  'MALFORMED_ROW', // the source's row could not be read as a record (e.g. wrong number of CSV cells)
 ]);
 export type RejectReason = z.infer<typeof RejectReason>;
 

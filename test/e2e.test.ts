@@ -329,4 +329,32 @@ describe('a city that fails', () => {
       await stack.sandbox.setFaults('');
     }
   });
+
+  it('is stepped over when it fails in the middle of a walk, and named on every page to the end', async () => {
+    const filter = { cities: ['015146', '090064'] };
+    const page1 = await gql(url, PAGE, { filter, first: 300 });
+    expect(page1.data!.beneficiaries.nodes.every((n: { city: { code: string } }) => n.city.code === '015146')).toBe(true);
+    await stack.sandbox.setFaults('015146=down');
+    const ids: string[] = [];
+    let after = page1.data!.beneficiaries.pageInfo.endCursor;
+    let last: Record<string, any> = {};
+    try {
+      for (let n = 0; n < 20; n++) {
+        const r = await gql(url, PAGE, { filter, first: 300, after });
+        last = r.data!.beneficiaries;
+        expect(last.coverage.missing.map((m: { city: { code: string }; code: string }) => [m.city.code, m.code])).toEqual([['015146', 'CITY_UNAVAILABLE']]);
+        ids.push(...last.nodes.map((x: { id: string }) => x.id));
+        if (!last.pageInfo.hasNextPage) break;
+        after = last.pageInfo.endCursor;
+      }
+    } finally {
+      await stack.sandbox.setFaults('');
+    }
+    expect(last.pageInfo.hasNextPage).toBe(false);
+    // Sassari was read in full; Milano's records past the first page were not, and the last page says so.
+    const sassari = stack.sandbox.population.get('090064')!.beneficiaries.length - brokenCount('090064', 'beneficiaries');
+    expect(ids.length).toBe(sassari);
+    expect(last.coverage.missing[0].reason).toMatch(/position 300/);
+    expect(last.coverage.citiesAnswered).toBe(1);
+  });
 });

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { CityError } from '../../schema/errors.ts';
+import type { FanOut } from '../shared/fan-out.ts';
+import { decodeCursor, encodeCursor, readPage, type Cursor, type PageRequest } from './paging.ts';
+
+/** Three cities with known records; `fail` decides, per call, whether a city fails. */
+function world(sizes: Record<string, number>) {
+  const records = new Map(Object.entries(sizes).map(([city, n]) => [city, Array.from({ length: n }, (_, i) => `${city}:${i}`)]));
+  const calls: string[] = [];
+  let fail: (city: string, phase: 'count' | 'slice') => boolean = () => false;
+  const ask = async <R>(cities: readonly string[], fn: (city: string) => Promise<R>): Promise<FanOut<R>> => {
+    const settled = await Promise.allSettled(cities.map(fn));
+    const out: FanOut<R> = { answers: [], failures: [] };
+    settled.forEach((s, i) => {
+      if (s.status === 'fulfilled') out.answers.push({ city: cities[i]!, value: s.value });
+      else out.failures.push(s.reason as CityError);
+    });
+    return out;
+  };
+  const request = (start: Cursor, first: number): PageRequest<string> => ({
+    cities: [...records.keys()].sort(),
+    first,
+    start,
+    ask,
+    count: async (city) => {
+      calls.push(`count ${city}`);
+      if (fail(city, 'count')) throw new CityError('CITY_UNAVAILABLE', city, 'down');
+      return { total: records.get(city)!.length };
+    },
+    slice: async (city, offset, limit) => {
+      calls.push(`slice ${city} ${offset}+${limit}`);
+      if (fail(city, 'slice')) throw new CityError('CITY_TIMEOUT', city, 'slow');
+      const items = records.get(city)!.slice(offset, offset + limit);
+      return { items, nextOffset: offset + items.length };
+    },
+  });
+  const begin: Cursor = { city: [...records.keys()].sort()[0]!, offset: 0, filter: 'f', skipped: [] };
+  /** Follows endCursor until hasNextPage is false; at most 1000 pages. */
+  async function walk(first: number, onPage: (n: number) => void = () => {}) {
+    const seen: string[] = [];
+    let start = begin;
+    let last: Cursor = begin;
+    for (let n = 1; n <= 1000; n++) {
+      onPage(n);
+      const page = await readPage(request(start, first));
+      seen.push(...page.nodes);
+      last = page.end;
+      if (!page.hasNextPage) return { seen, end: last, pages: n };
+      start = decodeCursor(encodeCursor(page.end))!;
+    }
+    throw new Error('the walk did not end');
+  }
+  return { records, calls, walk, request, begin, setFail: (f: typeof fail) => (fail = f) };
+}
+
+describe('paging across cities', () => {
+  it.each([1, 7, 100, 500])('visits every record exactly once, in order, with pages of %i', async (first) => {
+    const w = world({ '000001': 120, '000002': 0, '000003': 57, '000004': 3 });
+    const { seen, end } = await w.walk(first);
+    expect(seen).toEqual([...w.records.values()].flat());
+    expect(end.skipped).toEqual([]);
+  });
+
+  it('reads a page spanning several cities with one slice request per city', async () => {
+    const w = world({ '000001': 10, '000002': 10, '000003': 10 });
+    const page = await readPage(w.request({ ...w.begin, offset: 5 }, 20));
+    expect(page.nodes).toHaveLength(20);
+    expect(w.calls.filter((c) => c.startsWith('slice')).sort()).toEqual(['slice 000001 5+5', 'slice 000002 0+10', 'slice 000003 0+5']);
+    expect(page.totalCount).toBe(30);
+  });
+
+  it('steps over a city that fails in the middle of its records, and names it to the end of the walk', async () => {
+    const w = world({ '000001': 30, '000002': 30, '000003': 30 });
+    // City 000002 goes down after the first page has read 10 of its records.
+    w.setFail(() => false);
+    const page1 = await readPage(w.request(w.begin, 40));
+    expect(page1.end).toMatchObject({ city: '000002', offset: 10 });
+    w.setFail((city) => city === '000002');
+    const page2 = await readPage(w.request(page1.end, 40));
+    expect(page2.nodes).toEqual(w.records.get('000003'));
+    expect(page2.end.skipped).toEqual([{ city: '000002', offset: 10, code: 'CITY_UNAVAILABLE' }]);
+    expect(page2.hasNextPage).toBe(false);
+    // Back up again, it is still named: its records 10-29 were never read in this walk.
+    w.setFail(() => false);
+    const page3 = await readPage(w.request(page2.end, 40));
+    expect(page3.nodes).toEqual([]);
+    expect(page3.end.skipped).toEqual([{ city: '000002', offset: 10, code: 'CITY_UNAVAILABLE' }]);
+  });
+
+  it('ends the walk when a city counts but never serves its records, instead of asking it forever', async () => {
+    const w = world({ '000001': 30, '000002': 30, '000003': 30 });
+    w.setFail((city, phase) => city === '000001' && phase === 'slice');
+    const { seen, end, pages } = await w.walk(25);
+    expect(seen).toEqual([...w.records.get('000002')!, ...w.records.get('000003')!]);
+    expect(end.skipped).toEqual([{ city: '000001', offset: 0, code: 'CITY_TIMEOUT' }]);
+    expect(pages).toBeLessThanOrEqual(4);
+  });
+
+  it('ends the walk when the last city is down, naming it', async () => {
+    const w = world({ '000001': 30, '000002': 30 });
+    w.setFail((city) => city === '000002');
+    const { seen, end } = await w.walk(30);
+    expect(seen).toEqual(w.records.get('000001'));
+    expect(end.skipped).toEqual([{ city: '000002', offset: 0, code: 'CITY_UNAVAILABLE' }]);
+  });
+
+  it('with first = 0 reads nothing and says whether records follow', async () => {
+    const w = world({ '000001': 3 });
+    const page = await readPage(w.request(w.begin, 0));
+    expect(page).toMatchObject({ nodes: [], totalCount: 3, hasNextPage: true });
+    expect(w.calls.some((c) => c.startsWith('slice'))).toBe(false);
+  });
+
+  it('slices the records a filtered count already holds, without asking again', async () => {
+    const w = world({ '000001': 10, '000002': 10 });
+    const req = w.request(w.begin, 15);
+    const page = await readPage({ ...req, count: async (city) => ({ total: 10, items: w.records.get(city)! }) });
+    expect(page.nodes).toEqual([...w.records.get('000001')!, ...w.records.get('000002')!.slice(0, 5)]);
+    expect(w.calls).toEqual([]);
+  });
+});
+
+describe('cursors', () => {
+  it('survive the round trip, skipped cities included', () => {
+    const c: Cursor = { city: '015146', offset: 500, filter: 'abc', skipped: [{ city: '001272', offset: 42, code: 'CITY_TIMEOUT' }] };
+    expect(decodeCursor(encodeCursor(c))).toEqual(c);
+  });
+
+  it.each(['', 'not-a-cursor', Buffer.from('[1,"015146",0,"abc"]').toString('base64url'), Buffer.from('[2,"015146",-1,"abc",[]]').toString('base64url')])(
+    'are refused when not issued by this API: %s',
+    (text) => {
+      expect(decodeCursor(text)).toBeNull();
+    },
+  );
+});

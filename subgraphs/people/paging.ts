@@ -1,0 +1,158 @@
+/**
+ * Paging across cities. Records are ordered by city code, then in each city's
+ * own order; a position is a city and an offset in that city's records.
+ *
+ * A page asks every city how many records it holds (concurrently), plans the
+ * slices the page spans, and reads them (concurrently). A city that fails is
+ * stepped over, never waited on page after page: the cursor remembers where it
+ * was left, and every later page names it in its coverage, so a walk always
+ * ends and an incomplete walk says so to the end.
+ */
+import { createHash } from 'node:crypto';
+import type { Where } from '../../adapters/port.ts';
+import type { CityError } from '../../schema/errors.ts';
+import type { FanOut } from '../shared/fan-out.ts';
+
+/** A city stepped over: where its unread records start, and why. */
+export interface Skipped {
+  city: string;
+  offset: number;
+  code: string;
+}
+
+export interface Cursor {
+  /** The next record to read: a city, and a position among its records. */
+  city: string;
+  offset: number;
+  /** Digest of the question the cursor was issued for. */
+  filter: string;
+  skipped: Skipped[];
+}
+
+/** Marks a city as read to its end, whatever its count. */
+const PAST_END = Number.MAX_SAFE_INTEGER;
+
+export function filterDigest(cities: readonly string[], where: Where): string {
+  return createHash('sha256').update(JSON.stringify([cities, where])).digest('base64url').slice(0, 12);
+}
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify([2, c.city, c.offset, c.filter, c.skipped.map((s) => [s.city, s.offset, s.code])])).toString('base64url');
+}
+
+export function decodeCursor(text: string): Cursor | null {
+  try {
+    const v = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
+    if (!Array.isArray(v) || v.length !== 5 || v[0] !== 2) return null;
+    const [, city, offset, filter, skipped] = v as [number, unknown, unknown, unknown, unknown];
+    if (typeof city !== 'string' || !Number.isSafeInteger(offset) || (offset as number) < 0 || typeof filter !== 'string' || !Array.isArray(skipped)) return null;
+    const list: Skipped[] = [];
+    for (const s of skipped as unknown[]) {
+      if (!Array.isArray(s) || typeof s[0] !== 'string' || !Number.isSafeInteger(s[1]) || typeof s[2] !== 'string') return null;
+      list.push({ city: s[0], offset: s[1], code: s[2] });
+    }
+    return { city, offset: offset as number, filter, skipped: list };
+  } catch {
+    return null;
+  }
+}
+
+export interface CityCount<T> {
+  total: number;
+  /** Every matching record, when counting needed them all anyway (filtered questions). */
+  items?: T[];
+}
+
+export interface CitySlice<T> {
+  items: T[];
+  /** Position just past the slice. */
+  nextOffset: number;
+}
+
+export interface PageRequest<T> {
+  /** Cities asked, in code order. */
+  cities: readonly string[];
+  first: number;
+  start: Cursor;
+  ask: <R>(cities: readonly string[], fn: (city: string) => Promise<R>) => Promise<FanOut<R>>;
+  count: (city: string) => Promise<CityCount<T>>;
+  slice: (city: string, offset: number, limit: number) => Promise<CitySlice<T>>;
+}
+
+export interface PageResult<T> {
+  nodes: T[];
+  /** Records held by the cities that answered the count. */
+  totalCount: number;
+  end: Cursor;
+  hasNextPage: boolean;
+  /** Cities that failed in this request. */
+  failures: CityError[];
+}
+
+export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
+  const { cities, first, start } = req;
+  const counts = await req.ask(cities, req.count);
+  const answered = new Map(counts.answers.map((a) => [a.city, a.value]));
+  const failedNow = new Map(counts.failures.map((f) => [f.city, f]));
+  const skipped = [...start.skipped];
+  const skip = (city: string, offset: number, code: string) => {
+    if (!skipped.some((s) => s.city === city)) skipped.push({ city, offset, code });
+  };
+
+  // Plan the slices this page spans, stepping over cities that did not answer.
+  const plan: Array<{ city: string; offset: number; limit: number }> = [];
+  let end: Cursor = { ...start, skipped };
+  let remaining = first;
+  for (const city of cities) {
+    if (city < start.city) continue;
+    if (remaining === 0) break;
+    const offset = city === start.city ? start.offset : 0;
+    const failure = failedNow.get(city);
+    if (failure) {
+      if (offset < PAST_END) skip(city, offset, failure.code);
+      end = { ...end, city, offset: PAST_END };
+      continue;
+    }
+    const limit = Math.min(answered.get(city)!.total - offset, remaining);
+    if (limit <= 0) continue;
+    plan.push({ city, offset, limit });
+    remaining -= limit;
+  }
+
+  // Read them: from the counts when those hold the records, else concurrently.
+  const slices = await req.ask(
+    plan.map((p) => p.city),
+    (city) => {
+      const p = plan.find((x) => x.city === city)!;
+      const all = answered.get(city)!.items;
+      if (all) return Promise.resolve({ items: all.slice(p.offset, p.offset + p.limit), nextOffset: p.offset + p.limit });
+      return req.slice(city, p.offset, p.limit);
+    },
+  );
+  const nodes: T[] = [];
+  for (const p of plan) {
+    const slice = slices.answers.find((a) => a.city === p.city);
+    if (slice) {
+      nodes.push(...slice.value.items);
+      if (end.city <= p.city) end = { ...end, city: p.city, offset: slice.value.nextOffset };
+    } else {
+      skip(p.city, p.offset, slices.failures.find((f) => f.city === p.city)!.code);
+      if (end.city <= p.city) end = { ...end, city: p.city, offset: PAST_END };
+    }
+  }
+
+  const hasNextPage = cities.some((c) => {
+    if (c < end.city) return false;
+    const count = answered.get(c);
+    if (c === end.city) return count !== undefined && count.total > end.offset;
+    // A later city that failed now will be stepped over (and named) by the next page.
+    return count === undefined || count.total > 0;
+  });
+  return {
+    nodes,
+    totalCount: counts.answers.reduce((n, a) => n + a.value.total, 0),
+    end,
+    hasNextPage,
+    failures: [...counts.failures, ...slices.failures],
+  };
+}
