@@ -42,7 +42,8 @@ interface Child {
 }
 
 function startProcess(script: string, args: string[], env: Record<string, string>, label: string, onLog: (l: string) => void): Child {
-  const proc = spawn(process.execPath, [script, ...args], {
+  // Node 22.12 to 22.17 run TypeScript only with the flag; later versions accept it as a no-op.
+  const proc = spawn(process.execPath, ['--experimental-strip-types', script, ...args], {
     cwd: root,
     env: { ...process.env, ...env, [STOP_WITH_PARENT_ENV]: '1' },
     // stdin stays open as a lifeline: it closes when this process ends, however it ends.

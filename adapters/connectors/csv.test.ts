@@ -1,7 +1,7 @@
 import { Agent } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CityError } from '../../schema/errors.ts';
-import type { ConnectorDeps, Logger } from '../port.ts';
+import { rowDefect, type ConnectorDeps, type Logger } from '../port.ts';
 import { createCsvConnector, type CsvSource } from './csv.ts';
 import { closedPortUrl, file, routes, startUpstream, type Reply, type Upstream } from './fixtures/upstream-server.ts';
 
@@ -237,6 +237,95 @@ describe('snapshots', () => {
   });
 });
 
+describe('a bad row', () => {
+  it('serves every row of a file where one row has an extra semicolon, marking that row with its line and no content', async () => {
+    upstream.reset(routes({ [peoplePath]: file('csv/beneficiari-punto-e-virgola.csv', csvType, { etag: '"v1"' }) }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+
+    const { rows, total } = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+
+    expect(total).toBe(5);
+    expect(rows.map((r) => r['Codice'])).toEqual(['A001', 'A002', 'A003', 'A004', 'A005']);
+    expect(rows.map((r) => r[rowDefect])).toEqual([undefined, undefined, 'line 4: 13 cells where the header has 12', undefined, undefined]);
+    expect(rows[2]!['Nome']).toBe('Ngozi');
+    expect(rows[2]![rowDefect]).not.toMatch(/Ngozi|Vittima|Salute|DMCNGZ/);
+    expect(Object.isFrozen(rows[2])).toBe(true);
+    expect(connector.status().status).toBe('UP');
+    expect(warnings).toHaveLength(0);
+  });
+
+  it('serves every row of a file where a row in the middle lacks a cell, marking that row', async () => {
+    upstream.reset(routes({ [peoplePath]: file('csv/beneficiari-cella-mancante.csv', csvType) }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+
+    const { rows, total } = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+
+    expect(total).toBe(5);
+    expect(rows[1]![rowDefect]).toBe('line 3: 11 cells where the header has 12');
+    expect(rows[1]!['Codice']).toBe('A002');
+    expect(rows[1]!['Stato']).toBeUndefined();
+    expect(rows.filter((r) => r[rowDefect] !== undefined)).toHaveLength(1);
+    expect(connector.status().status).toBe('UP');
+  });
+
+  it('treats a last row with an extra cell as a bad row, not as a truncated file', async () => {
+    upstream.reset(routes({ [peoplePath]: file('csv/beneficiari-ultima-riga-lunga.csv', csvType) }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+
+    const { rows, total } = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+
+    expect(total).toBe(5);
+    expect(rows[4]![rowDefect]).toBe('line 6: 13 cells where the header has 12');
+    expect(rows.slice(0, 4).every((r) => r[rowDefect] === undefined)).toBe(true);
+  });
+
+  it('gives the marked row as the same object to lookups and to later pages of the same snapshot', async () => {
+    upstream.reset(routes({ [peoplePath]: file('csv/beneficiari-punto-e-virgola.csv', csvType) }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+
+    const { rows } = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+    const [found] = await connector.lookup('beneficiaries', 'localId', ['A003']);
+    clock += 29_999;
+    const again = await connector.page('beneficiaries', { offset: 2, limit: 1 });
+
+    expect(found).toBe(rows[2]);
+    expect(again.rows[0]).toBe(rows[2]);
+    expect(found![rowDefect]).toBe('line 4: 13 cells where the header has 12');
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('replaces a good snapshot with a new export that has a bad row, instead of serving the old one as STALE', async () => {
+    upstream.reset(routes({ [peoplePath]: v1 }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+    await connector.page('beneficiaries', { offset: 0, limit: 10 });
+    upstream.reset(routes({ [peoplePath]: file('csv/beneficiari-punto-e-virgola.csv', csvType, { etag: '"v2"' }) }));
+
+    clock += 30_000;
+    const { rows } = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+
+    expect(rows[2]![rowDefect]).toBe('line 4: 13 cells where the header has 12');
+    expect(connector.status().status).toBe('UP');
+    expect(warnings).toHaveLength(0);
+  });
+
+  it('counts lines in the file, a CRLF inside a quoted cell being one line break', async () => {
+    const body = Buffer.from([
+      'Codice;Codice fiscale;Nome;Cognome;Sesso;Data di nascita;Cittadinanza;Permesso;Vulnerabilità;Data presa in carico;Canale;Stato',
+      'A001;BBENCC90B03Z315K;Niccolò;Abebe;M;03/02/1990;Etiopia;Protezione sussidiaria;"Minore non accompagnato\r\nSalute mentale";15/01/2024;Sportello;In carico',
+      '',
+      'A002;MNDJSO88E21Z611P;Josè;Mendoza;M;21/05/1988;Perù;Asilo;;02/02/2024;Segnalazione;In carico;',
+      'A003;DMCNGZ95S58Z335W;Ngozi;D\'Amico;F;18/11/1995;Nigeria;Protezione speciale;;10/03/2024;Sportello;Chiusa',
+    ].join('\r\n'), 'latin1');
+    upstream.reset(routes({ [peoplePath]: { headers: { 'content-type': csvType }, body } }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+
+    const { rows } = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+
+    expect(rows[0]!['Vulnerabilità']).toBe('Minore non accompagnato\r\nSalute mentale');
+    expect(rows.map((r) => r[rowDefect])).toEqual([undefined, 'line 5: 13 cells where the header has 12', undefined]);
+  });
+});
+
 describe('a bad new export', () => {
   it('keeps serving the previous snapshot of a half-written file, reports STALE and warns without content', async () => {
     upstream.reset(routes({ [peoplePath]: v1 }));
@@ -266,7 +355,7 @@ describe('a bad new export', () => {
 
     const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
     expect(e).toMatchObject({ code: 'CITY_BAD_RESPONSE', city });
-    expect(e.message).toContain('wrong number of columns');
+    expect(e.message).toContain('the last row has 7 cells where the header has 12 (a truncated file?)');
     expect(e.message).toContain('line 5');
     expect(e.message).not.toMatch(/Amina|Traor/);
     expect(connector.status()).toEqual({ status: 'DOWN', asOf: null });

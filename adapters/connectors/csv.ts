@@ -4,15 +4,17 @@
  * with a conditional GET at most once per `revalidateMs`), and queries are
  * answered from the snapshot. A new file that cannot be used (an HTML error
  * page, a half-written export) never replaces a good snapshot: the last good
- * one is served and the source reports STALE.
+ * one is served and the source reports STALE. One bad row (a stray `;`, a
+ * missing cell) does not make the file unusable: it is passed on marked with
+ * `rowDefect`, and the shared mapper rejects and counts it.
  */
-import { CsvError } from 'csv-parse';
+import { CsvError, type InfoRecord } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import iconv from 'iconv-lite';
 import { CityError, asCityError } from '../../schema/errors.ts';
 import type { EntityName } from '../../schema/records.ts';
 import type { ResolvedSource } from '../config.ts';
-import type { ConnectorDeps, RawRow, SourceConnector } from '../port.ts';
+import { rowDefect, type ConnectorDeps, type RawRow, type SourceConnector } from '../port.ts';
 import { createHttpClient, mediaType, type UpstreamResponse } from './http.ts';
 
 export type CsvSource = ResolvedSource & { kind: 'csv' };
@@ -135,9 +137,20 @@ function snapshotTime(s: Snapshot): number {
 }
 
 /**
- * A CSV export's rows as objects keyed by the header. Throws CITY_BAD_RESPONSE
- * (with the line, never the content) on anything but a whole, well-formed file
- * holding every mapped column.
+ * A CSV export's rows as frozen objects keyed by the header, in file order.
+ *
+ * A row whose cell count differs from the header's (a stray delimiter, a
+ * missing cell) is kept, its cells mapped to header names as far as they go
+ * (extra cells are left out), and carries `rowDefect`, e.g. "line 17: 9 cells
+ * where the header has 8" (the line the row ends on; never cell content): the
+ * mapper rejects it as MALFORMED_ROW and the rest of the file is served.
+ *
+ * Throws CITY_BAD_RESPONSE (with the line, never the content) only on a file
+ * that is evidently truncated or unreadable: markup instead of CSV, an
+ * unterminated quoted cell, no header row or one lacking a mapped column, or a
+ * last row with fewer cells than the header (a file cut mid-row; a last row
+ * with more cells is a bad row like any other). A body that does not match its
+ * Content-Length is refused by the HTTP client before it gets here.
  */
 export function parseExport(res: UpstreamResponse, columns: readonly string[], city: string, source: CsvSource): RawRow[] {
   const bad = (detail: string) => new CityError('CITY_BAD_RESPONSE', city, detail);
@@ -149,11 +162,14 @@ export function parseExport(res: UpstreamResponse, columns: readonly string[], c
   // Error pages are often sent as 200 with a CSV or generic content type.
   if (/^\s*</.test(text.slice(0, 200))) throw bad(`expected CSV, got markup (${type ?? 'no content type'})`);
 
+  // Parsed as bytes so that the parser's offsets can be turned into line numbers here.
+  const bytes = Buffer.from(text, 'utf-8');
+  const lineAt = lineFinder(bytes);
   // Set by the parser; declared this way so TypeScript does not assume it stays null.
   let header = null as string[] | null;
-  let records: Array<Record<string, string>>;
+  let records: Array<{ record: Record<string, string>; info: InfoRecord }>;
   try {
-    records = parse(text, {
+    records = parse(bytes, {
       delimiter: source.delimiter,
       columns: (h: string[]) => (header = h),
       bom: true,
@@ -163,24 +179,68 @@ export function parseExport(res: UpstreamResponse, columns: readonly string[], c
       skip_records_with_empty_values: true,
       // A quote inside an unquoted cell (Via "Roma") is text; an unterminated quoted cell is still an error.
       relax_quotes: true,
-    }) as Array<Record<string, string>>;
+      // A row with too many or too few cells is returned (and marked below), not thrown.
+      relax_column_count: true,
+      // Each record with its cell count (`index`) and where it ends (`bytes`).
+      info: true,
+    }) as Array<{ record: Record<string, string>; info: InfoRecord }>;
   } catch (e) {
     // No cause attached: csv-parse errors carry the offending record.
-    if (e instanceof CsvError) throw bad(`${describe(e.code)} at line ${String(e['lines'] ?? '?')}`);
+    if (e instanceof CsvError) {
+      const end = typeof e['bytes'] === 'number' ? e['bytes'] : NaN;
+      const line = Number.isNaN(end) ? String(e['lines'] ?? '?') : String(lineAt(end));
+      throw bad(`${describe(e.code)} at line ${line}`);
+    }
     throw bad('not a readable CSV file');
   }
   if (header === null) throw bad('empty file: no header row');
+  const width = header.length;
   const found = new Set<string>(header);
   const missing = columns.filter((c) => !found.has(c));
   if (missing.length > 0) throw bad(`header row lacks the column(s) ${missing.join(', ')}`);
-  return records.map((r) => Object.freeze(r));
+
+  const last = records.at(-1);
+  if (last && last.info.index < width) {
+    throw bad(`the last row has ${last.info.index} cells where the header has ${width} (a truncated file?) at line ${lineAt(last.info.bytes)}`);
+  }
+  return records.map(({ record, info }): RawRow => {
+    if (info.index !== width) {
+      (record as Record<PropertyKey, unknown>)[rowDefect] = `line ${lineAt(info.bytes)}: ${info.index} cells where the header has ${width}`;
+    }
+    return Object.freeze(record);
+  });
+}
+
+/**
+ * The line (from 1) on which a record ends, from the parser's offset just past
+ * it (its line break included). Counted here rather than taken from the
+ * parser, which counts a CRLF inside a quoted cell as two lines.
+ */
+function lineFinder(bytes: Buffer): (end: number) => number {
+  // Offset of the byte that ends each line: LF, or a CR not followed by LF.
+  const breaks: number[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b === 0x0a || (b === 0x0d && bytes[i + 1] !== 0x0a)) breaks.push(i);
+  }
+  return (end) => {
+    // The record's last byte that is not its own line break.
+    let lastByte = Math.min(end, bytes.length) - 1;
+    while (lastByte > 0 && (bytes[lastByte] === 0x0a || bytes[lastByte] === 0x0d)) lastByte--;
+    // Line breaks before it.
+    let lo = 0;
+    let hi = breaks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (breaks[mid]! < lastByte) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
+  };
 }
 
 function describe(code: string): string {
   switch (code) {
-    case 'CSV_RECORD_INCONSISTENT_COLUMNS':
-    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
-      return 'a row with the wrong number of columns (a truncated file?)';
     case 'CSV_QUOTE_NOT_CLOSED':
       return 'an unterminated quoted cell (a truncated file?)';
     default:
