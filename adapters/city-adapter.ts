@@ -32,6 +32,8 @@ export interface CityAdapterOptions {
   qualityTtlMs?: number;
   /** Rows asked per request when a whole entity is read (sweeps, filtered lists). */
   scanPageSize?: number;
+  /** Why the city's sources could not be set up (e.g. a missing endpoint): every call fails with it. */
+  notConfigured?: string;
 }
 
 interface Bound {
@@ -70,7 +72,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
   function boundFor(entity: EntityName): Bound {
     const b = byDomain.get(entityDomain[entity]);
     if (!b || !b.source.entities[entity]) {
-      throw new CityError('CITY_NOT_CONFIGURED', city.code, `no source serves ${entity}`);
+      throw new CityError('CITY_NOT_CONFIGURED', city.code, options.notConfigured ?? `no source serves ${entity}`);
     }
     return b;
   }
@@ -174,6 +176,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
     dataQuality(ctx: CallContext) {
       if (quality && deps.now() - quality.at < qualityTtlMs) return quality.value;
       const value = guard(async () => {
+        if (options.notConfigured) throw new CityError('CITY_NOT_CONFIGURED', city.code, options.notConfigured);
         const entities = entityNames.filter((e) => byDomain.get(entityDomain[e])?.source.entities[e]);
         return Promise.all(
           entities.map(async (entity): Promise<EntityQuality> => {

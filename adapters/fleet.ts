@@ -14,7 +14,11 @@ export interface Fleet {
   /** Every city of the registry, with resolved sources, by ISTAT code order. */
   readonly cities: readonly ResolvedCity[];
   adapter(code: string): CityAdapter | undefined;
-  /** Codes of the cities that have a source for the domain, in code order. */
+  /**
+   * Codes of the cities to ask for a domain's data, in code order: every
+   * registered city, so that one without a source for the domain is named as
+   * missing rather than quietly left out.
+   */
   citiesServing(domain: Domain): string[];
 }
 
@@ -36,18 +40,32 @@ export function createFleet(options: FleetOptions): Fleet {
     throw new ConfigError(`${PERSON_KEY_SECRET_ENV} must be set to a secret of at least 16 characters (the personKey HMAC key)`);
   }
   const wanted = options.domains ? new Set(options.domains) : null;
-  const cities = configs
-    .map((c) => (wanted ? { ...c, sources: c.sources.filter((s) => s.domains.some((d) => wanted.has(d))) } : c))
-    .map((c) => resolveCity(c, options.env))
-    .sort((a, b) => a.code.localeCompare(b.code));
+  const cities: ResolvedCity[] = [];
   const adapters = new Map<string, CityAdapter>();
-  for (const city of cities) {
-    if (city.sources.length === 0) continue;
-    adapters.set(city.code, createCityAdapter(city, { personKeySecret: secret, deps: options.deps, createConnector: options.createConnector }));
+  for (const config of [...configs].sort((a, b) => a.code.localeCompare(b.code))) {
+    const c = wanted ? { ...config, sources: config.sources.filter((s) => s.domains.some((d) => wanted.has(d))) } : config;
+    let city: ResolvedCity;
+    let notConfigured: string | undefined;
+    try {
+      city = resolveCity(c, options.env);
+    } catch (e) {
+      // One city's missing endpoint or key must not take the national graph down:
+      // the city answers CITY_NOT_CONFIGURED, naming what is missing.
+      notConfigured = (e as Error).message;
+      options.deps.logger.error('city not configured', { city: c.code, reason: notConfigured });
+      city = resolveCity({ ...c, sources: [] }, options.env);
+    }
+    cities.push(city);
+    // Every registered city gets an adapter, even one with no source yet: asked,
+    // it answers CITY_NOT_CONFIGURED, so national answers name it as missing.
+    adapters.set(
+      city.code,
+      createCityAdapter(city, { personKeySecret: secret, deps: options.deps, createConnector: options.createConnector, notConfigured }),
+    );
   }
   return {
     cities,
     adapter: (code) => adapters.get(code),
-    citiesServing: (domain) => [...adapters.values()].filter((a) => a.domains.has(domain)).map((a) => a.city),
+    citiesServing: () => cities.map((c) => c.code),
   };
 }

@@ -33,8 +33,9 @@ describe('city dialects and city configs', () => {
     expect(dialects.map((d) => d.code).sort()).toEqual(citySizes.map((c) => c.code).sort());
   });
 
-  it('every city has a config file, named after its ISTAT code, with the registry fields of its dialect', () => {
-    expect(configs.map((c) => c.code).sort()).toEqual(dialects.map((d) => d.code).sort());
+  it('every city with a stand-in has a config file, named after its ISTAT code, with the registry fields of its dialect', () => {
+    // A city may be registered before it has a stand-in (LGNet3's 22nd city): configs may outnumber dialects.
+    expect(configs.map((c) => c.code)).toEqual(expect.arrayContaining(dialects.map((d) => d.code)));
     for (const d of dialects) {
       const c = configOf(d.code);
       expect({ name: c.name, altNames: c.altNames, region: c.region, province: c.province, editions: c.editions, operatingBody: c.operatingBody }, d.code).toEqual({

@@ -11,10 +11,13 @@ import { loadCityConfigs } from '../adapters/config.ts';
 import { createConnector } from '../adapters/connectors/index.ts';
 import { createFleet, defaultCitiesDir, PERSON_KEY_SECRET_ENV, type Fleet } from '../adapters/fleet.ts';
 import { silentLogger, type CityAdapter } from '../adapters/port.ts';
+import { dialects } from '../sandbox/dialects.ts';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { entityNames, type EntityName } from '../schema/records.ts';
 
-const configs = loadCityConfigs(defaultCitiesDir);
+// Every configured city that has a stand-in in the sandbox (a newly registered
+// city may have neither system nor stand-in yet).
+const configs = loadCityConfigs(defaultCitiesDir).filter((c) => dialects.some((d) => d.code === c.code));
 let sandbox: Sandbox;
 let fleet: Fleet;
 const dispatcher = new Agent({ connections: 8 });

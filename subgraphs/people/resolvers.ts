@@ -44,7 +44,7 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
         throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}; got ${first}`);
       }
       const { cities, unknown } = citiesToAsk(ctx.fleet.citiesServing('people'), args.filter?.cities);
-      if (unknown.length) throw badInput(`Unknown city code(s) or cities without people data: ${unknown.join(', ')}`, { cities: unknown });
+      if (unknown.length) throw badInput(`Unknown city code(s), not in the registry: ${unknown.join(', ')}`, { cities: unknown });
       const where = whereOf(args.filter);
       const filtered = Object.keys(where).length > 0;
       const digest = filterDigest(cities, where);

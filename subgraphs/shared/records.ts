@@ -64,7 +64,7 @@ export async function listAcross<E extends EntityName>(
   where: Where,
 ) {
   const { cities, unknown } = citiesToAsk(ctx.fleet.citiesServing(domain), requestedCities);
-  if (unknown.length) throw badInput(`Unknown city code(s) or cities without ${domain} data: ${unknown.join(', ')}`, { cities: unknown });
+  if (unknown.length) throw badInput(`Unknown city code(s), not in the registry: ${unknown.join(', ')}`, { cities: unknown });
   const fan = await askCities(ctx, cities, (city) =>
     ctx.fleet.adapter(city)!.list(entity, { offset: 0, limit: Infinity, where }, ctx.call),
   );
