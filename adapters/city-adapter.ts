@@ -32,6 +32,8 @@ export interface CityAdapterOptions {
   qualityTtlMs?: number;
   /** Rows asked per request when a whole entity is read (sweeps, filtered lists). */
   scanPageSize?: number;
+  /** Longest wait for a status probe, in milliseconds: a status is worth less than the caller's time. */
+  probeTimeoutMs?: number;
   /** Why the city's sources could not be set up (e.g. a missing endpoint): every call fails with it. */
   notConfigured?: string;
 }
@@ -56,7 +58,7 @@ function matches(record: unknown, where: Where | undefined): boolean {
 }
 
 export function createCityAdapter(city: ResolvedCity, options: CityAdapterOptions): CityAdapter {
-  const { deps, qualityTtlMs = 60_000, scanPageSize = 1000 } = options;
+  const { deps, qualityTtlMs = 60_000, scanPageSize = 1000, probeTimeoutMs = 3_000 } = options;
   const byDomain = new Map<Domain, Bound>();
   for (const source of city.sources) {
     const bound: Bound = {
@@ -104,6 +106,8 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
   }
 
   let quality: { at: number; value: Promise<EntityQuality[]> } | null = null;
+  /** The last status probe of each source: when, and whether it failed. */
+  const probes = new WeakMap<Bound, { at: number; failed: boolean }>();
 
   const adapter: CityAdapter = {
     city: city.code,
@@ -209,12 +213,13 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
     },
 
     sources() {
-      return bounds.map((b) => ({
-        id: b.source.id,
-        kind: b.source.kind,
-        domains: [...b.source.domains],
-        ...b.connector.status(),
-      }));
+      return bounds.map((b) => {
+        const seen = b.connector.status();
+        const probe = probes.get(b);
+        // A probe that failed after the last good answer says more than the connector's own status.
+        const down = probe?.failed && seen.status !== 'STALE' && (!seen.asOf || seen.asOf.getTime() < probe.at);
+        return { id: b.source.id, kind: b.source.kind, domains: [...b.source.domains], status: down ? 'DOWN' : seen.status, asOf: seen.asOf };
+      });
     },
 
     async checkSources(ctx: CallContext, maxAgeMs: number) {
@@ -222,9 +227,17 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
         bounds.map(async (b) => {
           const { status, asOf } = b.connector.status();
           if (status === 'UP' && asOf && deps.now() - asOf.getTime() < maxAgeMs) return;
+          const last = probes.get(b);
+          // A source probed lately is not probed again, whatever the answer: a slow city must not slow every status query.
+          if (last && deps.now() - last.at < maxAgeMs) return;
           const entity = entityNames.find((e) => b.source.entities[e]);
-          // A failure shows in the connector's status, which is what is asked for.
-          if (entity) await b.connector.page(entity, { offset: 0, limit: 1 }, ctx.signal).catch(() => {});
+          if (!entity) return;
+          const signal = ctx.signal ? AbortSignal.any([ctx.signal, AbortSignal.timeout(probeTimeoutMs)]) : AbortSignal.timeout(probeTimeoutMs);
+          const failed = await b.connector.page(entity, { offset: 0, limit: 1 }, signal).then(
+            () => false,
+            () => true,
+          );
+          probes.set(b, { at: deps.now(), failed });
         }),
       );
       return adapter.sources();

@@ -70,7 +70,7 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
       });
       // A city stepped over stays missing from the walk to its end, with where its records stopped.
       const skippedCities = new Set(page.end.skipped.map((s) => s.city));
-      const coverage = coverageOf(cities, page.failures.filter((f) => !skippedCities.has(f.city)));
+      const coverage = coverageOf(ctx, 'people', cities, page.failures.filter((f) => !skippedCities.has(f.city)));
       for (const s of page.end.skipped) {
         coverage.missing.push({
           city: { code: s.city },

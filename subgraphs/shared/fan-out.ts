@@ -4,12 +4,14 @@
  * response's errors) while the others' data still arrives.
  */
 import { asCityError, type CityError } from '../../schema/errors.ts';
+import type { Domain } from '../../schema/code-lists.ts';
 import type { SubgraphContext } from './context.ts';
 
 export interface CoverageResult {
   citiesAsked: number;
   citiesAnswered: number;
   missing: Array<{ city: { code: string }; code: string; reason: string }>;
+  stale: Array<{ city: { code: string }; asOf: Date | null }>;
 }
 
 export interface FanOut<T> {
@@ -34,9 +36,20 @@ export async function askCities<T>(ctx: SubgraphContext, cities: readonly string
   return { answers, failures };
 }
 
-export function coverageOf(asked: readonly string[], failures: readonly CityError[]): CoverageResult {
+/**
+ * Which cities an answer covers: those that failed are missing; those whose
+ * source for the domain served its last good snapshot are stale.
+ */
+export function coverageOf(ctx: SubgraphContext, domain: Domain, asked: readonly string[], failures: readonly CityError[]): CoverageResult {
   const missing = failures.map((f) => ({ city: { code: f.city }, code: f.code, reason: f.detail }));
-  return { citiesAsked: asked.length, citiesAnswered: asked.length - new Set(failures.map((f) => f.city)).size, missing };
+  const failed = new Set(failures.map((f) => f.city));
+  const stale: CoverageResult['stale'] = [];
+  for (const city of asked) {
+    if (failed.has(city)) continue;
+    const source = ctx.fleet.adapter(city)?.sources().find((s) => s.domains.includes(domain));
+    if (source?.status === 'STALE') stale.push({ city: { code: city }, asOf: source.asOf });
+  }
+  return { citiesAsked: asked.length, citiesAnswered: asked.length - failed.size, missing, stale };
 }
 
 /** The cities to ask: the filter's, checked against those serving the domain, or all of those. */

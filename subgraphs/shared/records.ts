@@ -69,5 +69,5 @@ export async function listAcross<E extends EntityName>(
     ctx.fleet.adapter(city)!.list(entity, { offset: 0, limit: Infinity, where }, ctx.call),
   );
   const nodes = fan.answers.flatMap((a) => a.value.items);
-  return { totalCount: nodes.length, nodes, coverage: coverageOf(cities, fan.failures) };
+  return { totalCount: nodes.length, nodes, coverage: coverageOf(ctx, domain, cities, fan.failures) };
 }

@@ -1,0 +1,109 @@
+/**
+ * The adapter core over a connector whose upstream calls are counted: what
+ * the adapter asks of a source, and when it does not ask at all.
+ */
+import { Agent } from 'undici';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SourceConfig, resolveCity, CityConfig } from '../adapters/config.ts';
+import { createCityAdapter } from '../adapters/city-adapter.ts';
+import { silentLogger, type RawRow, type SourceConnector } from '../adapters/port.ts';
+import { CityError } from '../schema/errors.ts';
+import type { EntityName } from '../schema/records.ts';
+
+const dispatcher = new Agent();
+afterAll(() => dispatcher.close());
+
+const source = SourceConfig.parse({
+  kind: 'csv',
+  id: 'main',
+  domains: ['services'],
+  baseUrl: 'http://127.0.0.1:1',
+  dateFormat: 'yyyy-mm-dd',
+  vocabularies: { serviceCategory: { SPORTELLO: 'ONE_STOP_SHOP', LAB: 'WORKSHOP' } },
+  entities: { services: { path: '/servizi.csv', fields: { localId: 'id', name: 'nome', category: 'tipo' } } },
+});
+const city = resolveCity(CityConfig.parse({ code: '090064', name: 'Sassari', region: 'Sardegna', province: 'SS', editions: ['LGNET3'], sources: [source] }), {});
+
+const rows: RawRow[] = [
+  { id: 'S1', nome: 'Sportello unico', tipo: 'SPORTELLO' },
+  { id: 'S2', nome: 'Laboratorio di sartoria', tipo: 'LAB' },
+  { id: 'S3', nome: 'Servizio sconosciuto', tipo: 'BOH' },
+  { id: 'S4', nome: 'Laboratorio di danza', tipo: 'LAB' },
+];
+
+function setup(options: { failing?: boolean } = {}) {
+  const calls: string[] = [];
+  let clock = 1_000_000;
+  let failing = options.failing ?? false;
+  const connector: SourceConnector = {
+    kind: 'csv',
+    async page(entity: EntityName, { offset, limit }) {
+      calls.push(`page ${entity} ${offset}+${limit}`);
+      if (failing) throw new CityError('CITY_UNAVAILABLE', '090064', 'connection refused');
+      return { rows: rows.slice(offset, offset + limit), total: rows.length };
+    },
+    async lookup(entity: EntityName, key, values) {
+      calls.push(`lookup ${entity} ${key} ${values.join(',')}`);
+      return rows.filter((r) => values.includes(String(r.id)));
+    },
+    status: () => ({ status: 'UNKNOWN', asOf: null }),
+  };
+  const adapter = createCityAdapter(city, {
+    personKeySecret: 'sixteen-chars-secret',
+    deps: { dispatcher, now: () => clock, logger: silentLogger },
+    createConnector: () => connector,
+    qualityTtlMs: 60_000,
+  });
+  return { adapter, calls, tick: (ms: number) => (clock += ms), fail: (f: boolean) => (failing = f) };
+}
+
+describe('the city adapter', () => {
+  it('answers look-ups in key order: the record, its rejection, or NOT_FOUND', async () => {
+    const { adapter, calls } = setup();
+    const result = await adapter.byId('services', ['S4', 'S3', 'S9', 'S1'], {});
+    expect((result[0] as { name: string }).name).toBe('Laboratorio di danza');
+    expect(result[1]).toMatchObject({ code: 'RECORD_REJECTED', city: '090064' });
+    expect((result[1] as Error).message).toMatch(/UNKNOWN_CODE/);
+    expect(result[2]).toMatchObject({ code: 'NOT_FOUND' });
+    expect((result[3] as { category: string }).category).toBe('ONE_STOP_SHOP');
+    expect(calls).toEqual(['lookup services localId S4,S3,S9,S1']);
+  });
+
+  it('counts offsets among matching records when filtering, and among all records otherwise', async () => {
+    const { adapter } = setup();
+    const filtered = await adapter.list('services', { offset: 1, limit: 5, where: { category: ['WORKSHOP'] } }, {});
+    expect(filtered.items.map((s) => s.localId)).toEqual(['S4']);
+    expect(filtered.total).toBe(2);
+    const plain = await adapter.list('services', { offset: 1, limit: 3 }, {});
+    expect(plain.items.map((s) => s.localId)).toEqual(['S2', 'S4']);
+    expect(plain).toMatchObject({ total: 4, rejected: 1, nextOffset: 4 });
+  });
+
+  it('reuses a data-quality sweep within its time to live, and sweeps again after', async () => {
+    const { adapter, calls, tick } = setup();
+    const q = await adapter.dataQuality({});
+    expect(q).toMatchObject([{ entity: 'services', received: 4, accepted: 3, rejected: 1, reasons: [{ code: 'UNKNOWN_CODE', count: 1 }] }]);
+    await adapter.dataQuality({});
+    expect(calls).toHaveLength(1);
+    tick(60_001);
+    await adapter.dataQuality({});
+    expect(calls).toHaveLength(2);
+  });
+
+  it('probes a source for its status at most once per period, and reports a failed probe as DOWN', async () => {
+    const { adapter, calls, tick, fail } = setup({ failing: true });
+    expect((await adapter.checkSources({}, 30_000))[0]!.status).toBe('DOWN');
+    expect((await adapter.checkSources({}, 30_000))[0]!.status).toBe('DOWN');
+    expect(calls).toEqual(['page services 0+1']);
+    fail(false);
+    tick(30_001);
+    await adapter.checkSources({}, 30_000);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('fails every call of an entity no source serves with CITY_NOT_CONFIGURED', async () => {
+    const { adapter, calls } = setup();
+    await expect(adapter.list('beneficiaries', { offset: 0, limit: 1 }, {})).rejects.toMatchObject({ code: 'CITY_NOT_CONFIGURED', city: '090064' });
+    expect(calls).toEqual([]);
+  });
+});
