@@ -64,7 +64,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
     const bound: Bound = {
       source,
       connector: options.createConnector(city.code, source, deps),
-      mapper: createRowMapper(city.code, source, options.personKeySecret),
+      mapper: createRowMapper(city.code, source, options.personKeySecret, deps.now),
       mapped: new WeakMap(),
     };
     for (const d of source.domains) byDomain.set(d, bound);

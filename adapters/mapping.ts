@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { RejectReason, VocabularyName } from '../schema/code-lists.ts';
-import { isThirdCountry } from '../schema/code-lists.ts';
+import { isEuEeaSwiss, isIsoCountry, vocabularyTargets } from '../schema/code-lists.ts';
 import { isValidFiscalCode, normaliseFiscalCode } from '../schema/fiscal-code.ts';
 import { entitySchemas, type EntityName, type EntityRecord } from '../schema/records.ts';
 import type { DateFormat, SourceConfig } from './config.ts';
@@ -57,7 +57,11 @@ export interface RowMapper {
   map<E extends EntityName>(entity: E, row: RawRow): MapResult<EntityRecord<E>>;
 }
 
-export function createRowMapper(city: string, source: SourceConfig, personKeySecret: string): RowMapper {
+/**
+ * @param now milliseconds since the epoch: dates after today are refused where
+ *   they cannot be in the future (births, intakes).
+ */
+export function createRowMapper(city: string, source: SourceConfig, personKeySecret: string, now: () => number = Date.now): RowMapper {
   const vocab = new Map<VocabularyName, Map<string, string>>();
   for (const [name, table] of Object.entries(source.vocabularies) as Array<[VocabularyName, Record<string, string> | undefined]>) {
     if (table) vocab.set(name, new Map(Object.entries(table).map(([k, v]) => [k.trim().toLowerCase(), v])));
@@ -68,7 +72,12 @@ export function createRowMapper(city: string, source: SourceConfig, personKeySec
 
   function code(list: VocabularyName, field: string, value: string): string {
     const table = vocab.get(list);
-    if (!table) return value.toUpperCase();
+    if (!table) {
+      // No vocabulary: the city writes the national codes themselves.
+      const national = value.toUpperCase();
+      if (!vocabularyTargets[list].safeParse(national).success) throw new Reject('UNKNOWN_CODE', field, `not a national ${list} code`);
+      return national;
+    }
     const mapped = table.get(value.toLowerCase());
     if (mapped === undefined) throw new Reject('UNKNOWN_CODE', field, `code not in the city's ${list} vocabulary`);
     return mapped;
@@ -121,7 +130,14 @@ export function createRowMapper(city: string, source: SourceConfig, personKeySec
         const rawCitizenship = r.required('citizenship');
         const iso = citizenship ? citizenship.get(rawCitizenship.toLowerCase()) : rawCitizenship.toUpperCase();
         if (!iso) throw new Reject('UNKNOWN_CODE', 'citizenship', "citizenship not in the city's citizenship table");
-        if (!isThirdCountry(iso)) throw new Reject('INVALID_VALUE', 'citizenship', 'citizenship is not a third country');
+        if (!isIsoCountry(iso)) throw new Reject('UNKNOWN_CODE', 'citizenship', 'citizenship is not an ISO 3166-1 alpha-2 country code');
+        if (isEuEeaSwiss(iso)) throw new Reject('INVALID_VALUE', 'citizenship', 'EU, EEA or Swiss citizenship: outside the programme');
+        const birthDate = r.date('birthDate')!;
+        const intakeDate = r.date('intakeDate')!;
+        const today = new Date(now()).toISOString().slice(0, 10);
+        if (birthDate > today) throw new Reject('INVALID_VALUE', 'birthDate', 'born after today');
+        if (intakeDate > today) throw new Reject('INVALID_VALUE', 'intakeDate', 'taken in charge after today');
+        if (intakeDate < birthDate) throw new Reject('INVALID_VALUE', 'intakeDate', 'taken in charge before birth');
         return {
           ...base,
           personKey: personKeyOf(fiscalCode, personKeySecret),
@@ -129,12 +145,12 @@ export function createRowMapper(city: string, source: SourceConfig, personKeySec
           givenName: r.required('givenName'),
           familyName: r.required('familyName'),
           sex: code('sex', 'sex', r.required('sex')),
-          birthDate: r.date('birthDate'),
+          birthDate,
           citizenship: iso,
           permitType: code('permitType', 'permitType', r.required('permitType')),
           vulnerabilities: [...new Set(r.list('vulnerabilities').map((v) => code('vulnerability', 'vulnerabilities', v)))],
           intake: {
-            date: r.date('intakeDate'),
+            date: intakeDate,
             channel: code('intakeChannel', 'intakeChannel', r.required('intakeChannel')),
             status: code('intakeStatus', 'intakeStatus', r.required('intakeStatus')),
           },

@@ -131,8 +131,16 @@ const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
 const EU_EEA_CH = new Set(
   'AT BE BG HR CY CZ DK EE FI FR DE GR IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO CH'.split(' '),
 );
-export function isThirdCountry(code: string): boolean {
-  if (!/^[A-Z]{2}$/.test(code) || EU_EEA_CH.has(code)) return false;
+/** An ISO 3166-1 alpha-2 code of a country or territory. */
+export function isIsoCountry(code: string): boolean {
   // Intl answers the code itself for a region it does not know.
-  return regionNames.of(code) !== code;
+  return /^[A-Z]{2}$/.test(code) && regionNames.of(code) !== code;
+}
+
+export function isEuEeaSwiss(code: string): boolean {
+  return EU_EEA_CH.has(code);
+}
+
+export function isThirdCountry(code: string): boolean {
+  return isIsoCountry(code) && !isEuEeaSwiss(code);
 }

@@ -86,7 +86,9 @@ describe('a city row', () => {
     ['an unknown channel', { CANALE: 'BOH' }, 'UNKNOWN_CODE', 'intakeChannel'],
     ['a missing fiscal code', { CF: '  ' }, 'MISSING_FIELD', 'fiscalCode'],
     ['a wrong check character', { CF: cf.slice(0, 15) + (cf[15] === 'A' ? 'B' : 'A') }, 'INVALID_FISCAL_CODE', 'fiscalCode'],
-    ['an EU citizenship', { CITTADINANZA: 'FR' }, 'UNKNOWN_CODE', 'citizenship'],
+    ["a citizenship outside the city's table", { CITTADINANZA: 'Atlantide' }, 'UNKNOWN_CODE', 'citizenship'],
+    ['a birth date after today', { NASCITA: '01/01/2999' }, 'INVALID_VALUE', 'birthDate'],
+    ['an intake before birth', { DATA_PRESA: '31/12/1989' }, 'INVALID_VALUE', 'intakeDate'],
   ])('with %s is rejected with its reason and id', (_name, change, reason, field) => {
     const r = mapper.map('beneficiaries', { ...row, ...change });
     expect(r).toMatchObject({ ok: false, localId: '17', rejection: { reason, field } });
@@ -97,6 +99,16 @@ describe('a city row', () => {
     expect(mapper.map('housingResources', base)).toMatchObject({ ok: true, record: { capacity: 8, occupancy: 3, kind: 'PROTECTED_SHELTER' } });
     expect(mapper.map('housingResources', { ...base, POSTI: '-2' })).toMatchObject({ ok: false, rejection: { reason: 'INVALID_VALUE', field: 'capacity' } });
     expect(mapper.map('housingResources', { ...base, OCCUPATI: '9' })).toMatchObject({ ok: false, rejection: { reason: 'INVALID_VALUE', field: 'occupancy' } });
+  });
+
+  it('from a city writing ISO codes and national codes is checked against the lists themselves', () => {
+    const plain = createRowMapper('090064', { ...source, citizenship: undefined, vocabularies: { ...source.vocabularies, intakeStatus: undefined } }, 'a-secret-of-sixteen-chars');
+    const iso = { ...row, CITTADINANZA: 'ng', STATO: 'active' };
+    expect(plain.map('beneficiaries', iso)).toMatchObject({ ok: true, record: { citizenship: 'NG', intake: { status: 'ACTIVE' } } });
+    expect(plain.map('beneficiaries', { ...iso, STATO: 'OPEN' })).toMatchObject({ ok: false, rejection: { reason: 'UNKNOWN_CODE', field: 'intakeStatus' } });
+    expect(plain.map('beneficiaries', { ...iso, CITTADINANZA: 'XX' })).toMatchObject({ ok: false, rejection: { reason: 'UNKNOWN_CODE', field: 'citizenship' } });
+    // An EU citizen is outside the programme: a wrong value, not an unknown code.
+    expect(plain.map('beneficiaries', { ...iso, CITTADINANZA: 'FR' })).toMatchObject({ ok: false, rejection: { reason: 'INVALID_VALUE', field: 'citizenship' } });
   });
 
   it('never puts the rejected value in the reason', () => {
