@@ -85,9 +85,11 @@ describe.each(configs.map((c) => [`${c.code} ${c.name}`, c.code] as const))('the
     const ids = expected(code, 'services').map((s) => s.localId).slice(0, 3);
     const result = await adapter.byId('services', [...ids, 'no-such-id'], {});
     expect(result).toHaveLength(ids.length + 1);
+    const brokenIds = new Set((sandbox.broken.get(code) ?? []).filter((b) => b.entity === 'services').map((b) => b.localId));
     ids.forEach((id, i) => {
       const r = result[i]!;
-      if (!(r instanceof Error)) expect(r.localId).toBe(id);
+      if (brokenIds.has(id)) expect(r).toMatchObject({ code: 'RECORD_REJECTED', city: code });
+      else expect(r).toMatchObject({ localId: id, city: code });
     });
     expect(result[ids.length]).toBeInstanceOf(Error);
     expect((result[ids.length] as Error & { code: string }).code).toBe('NOT_FOUND');

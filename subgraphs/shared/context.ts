@@ -6,7 +6,7 @@
  */
 import DataLoader from 'dataloader';
 import type { Fleet } from '../../adapters/fleet.ts';
-import type { CallContext, Caller } from '../../adapters/port.ts';
+import { silentLogger, type CallContext, type Caller, type Logger } from '../../adapters/port.ts';
 import type { CityError } from '../../schema/errors.ts';
 
 export interface SubgraphContext {
@@ -20,7 +20,7 @@ export interface SubgraphContext {
   loader<K, V>(name: string, city: string, batch: (keys: readonly K[]) => Promise<ArrayLike<V | Error>>): DataLoader<K, V>;
 }
 
-export function createSubgraphContext(fleet: Fleet, caller: Caller | null): SubgraphContext {
+export function createSubgraphContext(fleet: Fleet, caller: Caller | null, logger: Logger = silentLogger): SubgraphContext {
   const loaders = new Map<string, DataLoader<unknown, unknown>>();
   const cityErrors = new Map<string, CityError>();
   return {
@@ -29,7 +29,11 @@ export function createSubgraphContext(fleet: Fleet, caller: Caller | null): Subg
     call: { caller },
     cityErrors,
     report(error) {
-      cityErrors.set(`${error.city}:${error.code}`, error);
+      const key = `${error.city}:${error.code}`;
+      if (cityErrors.has(key)) return;
+      cityErrors.set(key, error);
+      // The detail names what went wrong, never what the city sent.
+      logger.warn('city failed', { city: error.city, code: error.code, detail: error.detail });
     },
     loader<K, V>(name: string, city: string, batch: (keys: readonly K[]) => Promise<ArrayLike<V | Error>>) {
       const key = `${name}@${city}`;

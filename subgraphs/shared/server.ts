@@ -67,7 +67,7 @@ export async function startSubgraph(options: SubgraphOptions): Promise<RunningHt
   await apollo.start();
   return serveGraphQL({
     apollo,
-    context: async (req) => createSubgraphContext(options.fleet, callerFromHeaders(req.headers)),
+    context: async (req) => createSubgraphContext(options.fleet, callerFromHeaders(req.headers), options.logger),
     routes: { '/health': (_req, res) => sendJson(res, 200, { status: 'ok', subgraph: options.name }) },
     port: options.port,
     host: options.host,
