@@ -12,7 +12,7 @@ const id = (r: { city: string; localId: string }) => globalId(r.city, r.localId)
 export const housingResolvers: GraphQLResolverMap<SubgraphContext> = {
   Query: {
     housingResources: (_: unknown, args: { filter?: { cities?: string[] | null; kinds?: string[] | null } | null }, ctx: SubgraphContext) =>
-      listAcross(ctx, 'housing', 'housingResources', args.filter?.cities, args.filter?.kinds?.length ? { kind: args.filter.kinds } : {}),
+      listAcross(ctx, 'housing', 'housingResources', args.filter?.cities, args.filter?.kinds ? { kind: args.filter.kinds } : {}),
   },
   HousingResource: {
     __resolveReference: (ref: { id: string }, ctx: SubgraphContext) => loadById(ctx, 'housingResources', ref.id),

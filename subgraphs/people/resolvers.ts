@@ -22,8 +22,8 @@ interface BeneficiaryFilter {
 
 function whereOf(filter: BeneficiaryFilter | null | undefined): Where {
   const where: Record<string, string[]> = {};
-  if (filter?.intakeChannels?.length) where['intake.channel'] = [...filter.intakeChannels].sort();
-  if (filter?.intakeStatuses?.length) where['intake.status'] = [...filter.intakeStatuses].sort();
+  if (filter?.intakeChannels) where['intake.channel'] = [...filter.intakeChannels].sort();
+  if (filter?.intakeStatuses) where['intake.status'] = [...filter.intakeStatuses].sort();
   return where;
 }
 

@@ -13,7 +13,7 @@ const id = (r: { city: string; localId: string }) => globalId(r.city, r.localId)
 export const servicesResolvers: GraphQLResolverMap<SubgraphContext> = {
   Query: {
     services: (_: unknown, args: { filter?: { cities?: string[] | null; categories?: string[] | null } | null }, ctx: SubgraphContext) =>
-      listAcross(ctx, 'services', 'services', args.filter?.cities, args.filter?.categories?.length ? { category: args.filter.categories } : {}),
+      listAcross(ctx, 'services', 'services', args.filter?.cities, args.filter?.categories ? { category: args.filter.categories } : {}),
   },
   Service: {
     __resolveReference: (ref: { id: string }, ctx: SubgraphContext) => loadById(ctx, 'services', ref.id),
