@@ -1,9 +1,9 @@
 import { Agent } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CityConfig, loadCityConfigs } from '../adapters/config.ts';
-import { createConnector } from '../adapters/connectors/index.ts';
-import { createFleet, defaultCitiesDir, PERSON_KEY_SECRET_ENV } from '../adapters/fleet.ts';
-import { silentLogger } from '../adapters/port.ts';
+import { CityConfig, loadCityConfigs } from './config.ts';
+import { createConnector } from './connectors/index.ts';
+import { createFleet, defaultCitiesDir, PERSON_KEY_SECRET_ENV } from './fleet.ts';
+import { silentLogger } from './port.ts';
 import { CityError } from '../schema/errors.ts';
 
 const dispatcher = new Agent();

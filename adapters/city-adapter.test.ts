@@ -4,9 +4,9 @@
  */
 import { Agent } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SourceConfig, resolveCity, CityConfig } from '../adapters/config.ts';
-import { createCityAdapter } from '../adapters/city-adapter.ts';
-import { silentLogger, type RawRow, type SourceConnector } from '../adapters/port.ts';
+import { SourceConfig, resolveCity, CityConfig } from './config.ts';
+import { createCityAdapter } from './city-adapter.ts';
+import { silentLogger, type RawRow, type SourceConnector } from './port.ts';
 import { CityError } from '../schema/errors.ts';
 import type { EntityName } from '../schema/records.ts';
 

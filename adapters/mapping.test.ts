@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SourceConfig } from '../adapters/config.ts';
-import { createRowMapper, parseDate, personKeyOf } from '../adapters/mapping.ts';
+import { SourceConfig } from './config.ts';
+import { createRowMapper, parseDate, personKeyOf } from './mapping.ts';
 import { fiscalCodeCheckChar, isValidFiscalCode } from '../schema/fiscal-code.ts';
 
 const source = SourceConfig.parse({
