@@ -1,0 +1,52 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadCityConfigs, resolveCity } from './config.ts';
+import { defaultCitiesDir } from './fleet.ts';
+
+const sassari = JSON.parse(readFileSync(join(defaultCitiesDir, '090064-sassari.json'), 'utf8')) as Record<string, any>;
+
+/** A folder holding one city file with the given content. */
+function folderWith(name: string, content: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lgnet-cities-'));
+  writeFileSync(join(dir, name), content);
+  return dir;
+}
+
+describe('city configs', () => {
+  it('are refused with the file name when they are not JSON', () => {
+    expect(() => loadCityConfigs(folderWith('090064-sassari.json', '{ "code": '))).toThrow(/090064-sassari\.json: not valid JSON/);
+  });
+
+  it('are refused naming the field when a canonical field is not mapped', () => {
+    const broken = structuredClone(sassari);
+    delete broken.sources[0].entities.beneficiaries.fields.fiscalCode;
+    expect(() => loadCityConfigs(folderWith('090064-sassari.json', JSON.stringify(broken)))).toThrow(/no source field mapped to "fiscalCode"/);
+  });
+
+  it('are refused when a vocabulary maps to a code the national list does not have', () => {
+    const broken = structuredClone(sassari);
+    broken.sources[0].vocabularies.sex = { M: 'MALE', F: 'WOMAN' };
+    expect(() => loadCityConfigs(folderWith('090064-sassari.json', JSON.stringify(broken)))).toThrow(ConfigError);
+  });
+
+  it('are refused when the file name does not start with the ISTAT code', () => {
+    expect(() => loadCityConfigs(folderWith('sassari.json', JSON.stringify(sassari)))).toThrow(/must start with the city's ISTAT code 090064/);
+  });
+
+  it('are refused when a credential is written in the file instead of referenced', () => {
+    const broken = structuredClone(sassari);
+    broken.sources[0].auth.key = 'a-real-api-key';
+    expect(() => loadCityConfigs(folderWith('090064-sassari.json', JSON.stringify(broken)))).toThrow(ConfigError);
+  });
+
+  it('resolve references against the environment and come out frozen', () => {
+    const [config] = loadCityConfigs(folderWith('090064-sassari.json', JSON.stringify(sassari)));
+    const env = { LGNET_090064_MAIN_URL: 'http://127.0.0.1:9/api/', LGNET_090064_MAIN_KEY: 'k' };
+    const city = resolveCity(config!, env);
+    expect(city.sources[0]).toMatchObject({ baseUrl: 'http://127.0.0.1:9/api', apiKey: 'k' });
+    expect(Object.isFrozen(city.sources[0])).toBe(true);
+    expect(() => resolveCity(config!, {})).toThrow(/LGNET_090064_MAIN_URL is not set/);
+  });
+});
