@@ -4,6 +4,7 @@
  */
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer, type BaseContext } from '@apollo/server';
+import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
@@ -25,6 +26,12 @@ export interface GatewayOptions {
   logger: Logger;
   /** Time each subgraph's health check may take, in milliseconds. */
   healthTimeoutMs?: number;
+  /**
+   * Longest wait for one subgraph answer, in milliseconds. Subgraphs bound
+   * each city call themselves; this only keeps a hung subgraph from holding a
+   * query open for ever.
+   */
+  subgraphTimeoutMs?: number;
 }
 
 class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
@@ -34,10 +41,12 @@ class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 }
 
 export async function startGateway(options: GatewayOptions): Promise<RunningHttpServer> {
-  const { subgraphUrls, logger, healthTimeoutMs = 2_000 } = options;
+  const { subgraphUrls, logger, healthTimeoutMs = 2_000, subgraphTimeoutMs = 60_000 } = options;
+  const fetcher: Fetcher = (url, init) =>
+    fetch(url, { ...init, body: init?.body as string | undefined, signal: AbortSignal.timeout(subgraphTimeoutMs) }) as unknown as Promise<FetcherResponse>;
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(supergraphPath, 'utf8'),
-    buildService: ({ name }) => new ForwardingDataSource({ url: subgraphUrls[name as SubgraphName] }),
+    buildService: ({ name }) => new ForwardingDataSource({ url: subgraphUrls[name as SubgraphName], fetcher }),
     logger: apolloLogger(logger),
   });
   const apollo = new ApolloServer<GatewayContext>({
