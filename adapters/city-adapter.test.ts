@@ -97,8 +97,16 @@ describe('the city adapter', () => {
     expect(calls).toEqual(['page services 0+1']);
     fail(false);
     tick(30_001);
-    await adapter.checkSources({}, 30_000);
+    expect((await adapter.checkSources({}, 30_000))[0]!.status).not.toBe('DOWN');
     expect(calls).toHaveLength(2);
+  });
+
+  it('clears a failed probe as soon as the source answers anything', async () => {
+    const { adapter, fail } = setup({ failing: true });
+    expect((await adapter.checkSources({}, 30_000))[0]!.status).toBe('DOWN');
+    fail(false);
+    await adapter.list('services', { offset: 0, limit: 2 }, {});
+    expect(adapter.sources()[0]!.status).not.toBe('DOWN');
   });
 
   it('fails every call of an entity no source serves with CITY_NOT_CONFIGURED', async () => {

@@ -34,8 +34,6 @@ export interface CityAdapterOptions {
   scanPageSize?: number;
   /** Longest wait for a status probe, in milliseconds: a status is worth less than the caller's time. */
   probeTimeoutMs?: number;
-  /** Why the city's sources could not be set up (e.g. a missing endpoint): every call fails with it. */
-  notConfigured?: string;
 }
 
 interface Bound {
@@ -44,6 +42,12 @@ interface Bound {
   mapper: RowMapper;
   /** Mapping results per row object: snapshot sources hand back the same rows until their file changes. */
   mapped: WeakMap<RawRow, MapResult<unknown>>;
+}
+
+/** Stands in for a source that cannot be reached as configured: every call fails, saying why. */
+function unconfiguredConnector(city: string, kind: string, problem: string): SourceConnector {
+  const fail = () => Promise.reject(new CityError('CITY_NOT_CONFIGURED', city, problem));
+  return { kind, page: fail, lookup: fail, status: () => ({ status: 'NOT_CONFIGURED', asOf: null }) };
 }
 
 function get(record: unknown, path: string): unknown {
@@ -60,12 +64,21 @@ function matches(record: unknown, where: Where | undefined): boolean {
 export function createCityAdapter(city: ResolvedCity, options: CityAdapterOptions): CityAdapter {
   const { deps, qualityTtlMs = 60_000, scanPageSize = 1000, probeTimeoutMs = 3_000 } = options;
   const byDomain = new Map<Domain, Bound>();
+  /** The last status probe of each source: when, and whether it failed. */
+  const probes = new WeakMap<Bound, { at: number; failed: boolean }>();
   for (const source of city.sources) {
-    const bound: Bound = {
-      source,
-      connector: options.createConnector(city.code, source, deps),
-      mapper: createRowMapper(city.code, source, options.personKeySecret, deps.now),
-      mapped: new WeakMap(),
+    const raw = source.problem ? unconfiguredConnector(city.code, source.kind, source.problem) : options.createConnector(city.code, source, deps);
+    const bound: Bound = { source, connector: raw, mapper: createRowMapper(city.code, source, options.personKeySecret, deps.now), mapped: new WeakMap() };
+    // Any good answer clears a failed probe: the source is back.
+    const cleared = <T>(result: T) => {
+      probes.delete(bound);
+      return result;
+    };
+    bound.connector = {
+      kind: raw.kind,
+      page: (entity, slice, signal) => raw.page(entity, slice, signal).then(cleared),
+      lookup: (entity, key, values, signal) => raw.lookup(entity, key, values, signal).then(cleared),
+      status: () => raw.status(),
     };
     for (const d of source.domains) byDomain.set(d, bound);
   }
@@ -74,7 +87,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
   function boundFor(entity: EntityName): Bound {
     const b = byDomain.get(entityDomain[entity]);
     if (!b || !b.source.entities[entity]) {
-      throw new CityError('CITY_NOT_CONFIGURED', city.code, options.notConfigured ?? `no source serves ${entity}`);
+      throw new CityError('CITY_NOT_CONFIGURED', city.code, `no source serves ${entity}`);
     }
     return b;
   }
@@ -83,7 +96,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
     let r = b.mapped.get(row) as MapResult<EntityRecord<E>> | undefined;
     if (!r) {
       r = b.mapper.map(entity, row);
-      b.mapped.set(row, r);
+      if (r.ok || !r.volatile) b.mapped.set(row, r);
     }
     return r;
   }
@@ -106,8 +119,6 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
   }
 
   let quality: { at: number; value: Promise<EntityQuality[]> } | null = null;
-  /** The last status probe of each source: when, and whether it failed. */
-  const probes = new WeakMap<Bound, { at: number; failed: boolean }>();
 
   const adapter: CityAdapter = {
     city: city.code,
@@ -180,7 +191,6 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
     dataQuality(ctx: CallContext) {
       if (quality && deps.now() - quality.at < qualityTtlMs) return quality.value;
       const value = guard(async () => {
-        if (options.notConfigured) throw new CityError('CITY_NOT_CONFIGURED', city.code, options.notConfigured);
         const entities = entityNames.filter((e) => byDomain.get(entityDomain[e])?.source.entities[e]);
         return Promise.all(
           entities.map(async (entity): Promise<EntityQuality> => {
@@ -217,7 +227,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
         const seen = b.connector.status();
         const probe = probes.get(b);
         // A probe that failed after the last good answer says more than the connector's own status.
-        const down = probe?.failed && seen.status !== 'STALE' && (!seen.asOf || seen.asOf.getTime() < probe.at);
+        const down = probe?.failed && (seen.status === 'UP' || seen.status === 'UNKNOWN');
         return { id: b.source.id, kind: b.source.kind, domains: [...b.source.domains], status: down ? 'DOWN' : seen.status, asOf: seen.asOf };
       });
     },
@@ -226,7 +236,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
       await Promise.all(
         bounds.map(async (b) => {
           const { status, asOf } = b.connector.status();
-          if (status === 'UP' && asOf && deps.now() - asOf.getTime() < maxAgeMs) return;
+          if (status === 'NOT_CONFIGURED' || (status === 'UP' && asOf && deps.now() - asOf.getTime() < maxAgeMs)) return;
           const last = probes.get(b);
           // A source probed lately is not probed again, whatever the answer: a slow city must not slow every status query.
           if (last && deps.now() - last.at < maxAgeMs) return;

@@ -84,6 +84,8 @@ const MappingBase = {
   vocabularies: Vocabularies,
   /** Upper bound on one upstream call, in milliseconds. */
   timeoutMs: z.number().int().positive().default(10_000),
+  /** Extra attempts of a read that failed with a server error or a lost connection (not a timeout). */
+  retries: z.number().int().min(0).max(3).default(1),
 };
 
 const Auth = z
@@ -206,7 +208,12 @@ export const CityConfig = z
 export type CityConfig = z.infer<typeof CityConfig>;
 
 /** A source whose references have been resolved: plain strings everywhere. */
-export type ResolvedSource = SourceConfig & { baseUrl: string; apiKey: string | null };
+export type ResolvedSource = SourceConfig & {
+  baseUrl: string;
+  apiKey: string | null;
+  /** Why the source cannot be used (e.g. its endpoint variable is not set); it then answers CITY_NOT_CONFIGURED. */
+  problem?: string;
+};
 export type ResolvedCity = Omit<CityConfig, 'sources'> & { sources: ResolvedSource[] };
 
 export class ConfigError extends Error {
@@ -247,13 +254,32 @@ function resolve(value: string | { env: string }, env: Readonly<Record<string, s
   return v;
 }
 
+/** Resolves a source's references against an environment; throws a ConfigError naming what is missing. */
+export function resolveSource(cityCode: string, s: SourceConfig, env: Readonly<Record<string, string | undefined>>): ResolvedSource {
+  const where = `city ${cityCode} source "${s.id}"`;
+  const baseUrl = resolve(s.baseUrl, env, where).replace(/\/+$/, '');
+  const apiKey = s.auth ? resolve(s.auth.key, env, where) : null;
+  return { ...s, baseUrl, apiKey } as ResolvedSource;
+}
+
 /** Resolves the references of a city's sources against an environment, and freezes the result. */
 export function resolveCity(city: CityConfig, env: Readonly<Record<string, string | undefined>>): ResolvedCity {
+  return deepFreeze({ ...city, sources: city.sources.map((s) => resolveSource(city.code, s, env)) });
+}
+
+/**
+ * Like resolveCity, but a source that cannot be resolved is kept with its
+ * `problem` instead of failing the city: one missing variable must not take a
+ * whole city, or the graph, down.
+ */
+export function resolveCityLeniently(city: CityConfig, env: Readonly<Record<string, string | undefined>>): ResolvedCity {
   const sources = city.sources.map((s) => {
-    const where = `city ${city.code} source "${s.id}"`;
-    const baseUrl = resolve(s.baseUrl, env, where).replace(/\/+$/, '');
-    const apiKey = s.auth ? resolve(s.auth.key, env, where) : null;
-    return { ...s, baseUrl, apiKey } as ResolvedSource;
+    try {
+      return resolveSource(city.code, s, env);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      return { ...s, baseUrl: '', apiKey: null, problem: e.message } as ResolvedSource;
+    }
   });
   return deepFreeze({ ...city, sources });
 }

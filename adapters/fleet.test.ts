@@ -36,6 +36,20 @@ describe('the fleet of city adapters', () => {
     await expect(fleet.adapter('090064')!.dataQuality({})).rejects.toMatchObject({ code: 'CITY_NOT_CONFIGURED' });
   });
 
+  it("keeps a city's other sources working when only one of them is not configured", async () => {
+    const env = { [PERSON_KEY_SECRET_ENV]: 'sixteen-chars-secret', LGNET_058091_MAIN_URL: 'http://127.0.0.1:9', LGNET_058091_MAIN_KEY: 'k' };
+    const roma = createFleet({ configs, env, deps, createConnector }).adapter('058091')!;
+    expect(roma.sources().map((s) => [s.id, s.status])).toEqual([
+      ['main', 'UNKNOWN'],
+      ['housing', 'NOT_CONFIGURED'],
+    ]);
+    const error = await roma.byBeneficiary('placements', ['x'], {}).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CITY_NOT_CONFIGURED', city: '058091' });
+    expect((error as Error).message).toMatch(/LGNET_058091_HOUSING_URL/);
+    // The people source is configured: asking it reaches for the network (here a closed port), not a config error.
+    await expect(roma.list('beneficiaries', { offset: 0, limit: 1 }, {})).rejects.toMatchObject({ code: 'CITY_UNAVAILABLE' });
+  });
+
   it('asks a city registered without a system yet, which answers CITY_NOT_CONFIGURED instead of being left out', async () => {
     const fleet = createFleet({ configs: [...configs, newcomer], env: { [PERSON_KEY_SECRET_ENV]: 'sixteen-chars-secret' }, deps, createConnector });
     expect(fleet.citiesServing('people')).toContain('099999');

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Domain } from '../schema/code-lists.ts';
 import { createCityAdapter, type ConnectorFactory } from './city-adapter.ts';
-import { ConfigError, loadCityConfigs, resolveCity, type CityConfig, type ResolvedCity } from './config.ts';
+import { ConfigError, loadCityConfigs, resolveCityLeniently, type CityConfig, type ResolvedCity } from './config.ts';
 import type { CityAdapter, ConnectorDeps } from './port.ts';
 
 export const defaultCitiesDir = fileURLToPath(new URL('./cities/', import.meta.url));
@@ -44,23 +44,16 @@ export function createFleet(options: FleetOptions): Fleet {
   const adapters = new Map<string, CityAdapter>();
   for (const config of [...configs].sort((a, b) => a.code.localeCompare(b.code))) {
     const c = wanted ? { ...config, sources: config.sources.filter((s) => s.domains.some((d) => wanted.has(d))) } : config;
-    let city: ResolvedCity;
-    let notConfigured: string | undefined;
-    try {
-      city = resolveCity(c, options.env);
-    } catch (e) {
-      // One city's missing endpoint or key must not take the national graph down:
-      // the city answers CITY_NOT_CONFIGURED, naming what is missing.
-      notConfigured = (e as Error).message;
-      options.deps.logger.error('city not configured', { city: c.code, reason: notConfigured });
-      city = resolveCity({ ...c, sources: [] }, options.env);
+    const city = resolveCityLeniently(c, options.env);
+    for (const source of city.sources) {
+      if (source.problem) options.deps.logger.error('source not configured', { city: city.code, source: source.id, reason: source.problem });
     }
     cities.push(city);
     // Every registered city gets an adapter, even one with no source yet: asked,
     // it answers CITY_NOT_CONFIGURED, so national answers name it as missing.
     adapters.set(
       city.code,
-      createCityAdapter(city, { personKeySecret: secret, deps: options.deps, createConnector: options.createConnector, notConfigured }),
+      createCityAdapter(city, { personKeySecret: secret, deps: options.deps, createConnector: options.createConnector }),
     );
   }
   return {

@@ -101,12 +101,25 @@ describe('a city row', () => {
     expect(mapper.map('housingResources', { ...base, OCCUPATI: '9' })).toMatchObject({ ok: false, rejection: { reason: 'INVALID_VALUE', field: 'occupancy' } });
   });
 
+  it("is judged by Italy's date, and a rejection for a date after today is marked as not to be kept", () => {
+    // 23:30 UTC on 10 March is already 11 March in Rome.
+    const lateEvening = createRowMapper('090064', source, 'a-secret-of-sixteen-chars', () => Date.parse('2026-03-10T23:30:00Z'));
+    expect(lateEvening.map('beneficiaries', { ...row, DATA_PRESA: '11/03/2026' })).toMatchObject({ ok: true });
+    expect(lateEvening.map('beneficiaries', { ...row, DATA_PRESA: '12/03/2026' })).toMatchObject({ ok: false, volatile: true, rejection: { field: 'intakeDate' } });
+    expect(lateEvening.map('beneficiaries', { ...row, DATA_PRESA: '31/02/2026' })).not.toHaveProperty('volatile');
+  });
+
   it('from a city writing ISO codes and national codes is checked against the lists themselves', () => {
     const plain = createRowMapper('090064', { ...source, citizenship: undefined, vocabularies: { ...source.vocabularies, intakeStatus: undefined } }, 'a-secret-of-sixteen-chars');
     const iso = { ...row, CITTADINANZA: 'ng', STATO: 'active' };
     expect(plain.map('beneficiaries', iso)).toMatchObject({ ok: true, record: { citizenship: 'NG', intake: { status: 'ACTIVE' } } });
     expect(plain.map('beneficiaries', { ...iso, STATO: 'OPEN' })).toMatchObject({ ok: false, rejection: { reason: 'UNKNOWN_CODE', field: 'intakeStatus' } });
-    expect(plain.map('beneficiaries', { ...iso, CITTADINANZA: 'XX' })).toMatchObject({ ok: false, rejection: { reason: 'UNKNOWN_CODE', field: 'citizenship' } });
+    for (const notACountry of ['QQ', 'EU', 'DD', 'ZZ']) {
+      expect(plain.map('beneficiaries', { ...iso, CITTADINANZA: notACountry }), notACountry).toMatchObject({ ok: false, rejection: { reason: 'UNKNOWN_CODE', field: 'citizenship' } });
+    }
+    // A stateless person (apolide) is within the programme.
+    expect(plain.map('beneficiaries', { ...iso, CITTADINANZA: 'XX' })).toMatchObject({ ok: true, record: { citizenship: 'XX' } });
+    expect(plain.map('beneficiaries', { ...iso, CITTADINANZA: 'XK' })).toMatchObject({ ok: true, record: { citizenship: 'XK' } });
     // An EU citizen is outside the programme: a wrong value, not an unknown code.
     expect(plain.map('beneficiaries', { ...iso, CITTADINANZA: 'FR' })).toMatchObject({ ok: false, rejection: { reason: 'INVALID_VALUE', field: 'citizenship' } });
   });

@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { RejectReason, VocabularyName } from '../schema/code-lists.ts';
-import { isEuEeaSwiss, isIsoCountry, vocabularyTargets } from '../schema/code-lists.ts';
+import { STATELESS, isEuEeaSwiss, isIsoCountry, vocabularyTargets } from '../schema/code-lists.ts';
 import { isValidFiscalCode, normaliseFiscalCode } from '../schema/fiscal-code.ts';
 import { entitySchemas, type EntityName, type EntityRecord } from '../schema/records.ts';
 import type { DateFormat, SourceConfig } from './config.ts';
@@ -19,15 +19,28 @@ export interface Rejection {
   detail: string;
 }
 
-export type MapResult<T> = { ok: true; record: T } | { ok: false; localId: string | null; rejection: Rejection };
+export type MapResult<T> =
+  | { ok: true; record: T }
+  | {
+      ok: false;
+      localId: string | null;
+      rejection: Rejection;
+      /** The rejection depends on today's date: it may not hold tomorrow, so it must not be kept. */
+      volatile?: true;
+    };
 
 class Reject extends Error {
   readonly rejection: Rejection;
-  constructor(reason: RejectReason, field: string, detail: string) {
+  readonly volatile: boolean;
+  constructor(reason: RejectReason, field: string, detail: string, volatile = false) {
     super(detail);
     this.rejection = { reason, field, detail };
+    this.volatile = volatile;
   }
 }
+
+/** Today's date where the programme runs (Italian time), as YYYY-MM-DD. */
+const italianDate = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Rome', year: 'numeric', month: '2-digit', day: '2-digit' });
 
 const DATE_PATTERNS: Record<DateFormat, RegExp> = {
   'yyyy-mm-dd': /^(?<y>\d{4})-(?<m>\d{2})-(?<d>\d{2})$/,
@@ -130,13 +143,13 @@ export function createRowMapper(city: string, source: SourceConfig, personKeySec
         const rawCitizenship = r.required('citizenship');
         const iso = citizenship ? citizenship.get(rawCitizenship.toLowerCase()) : rawCitizenship.toUpperCase();
         if (!iso) throw new Reject('UNKNOWN_CODE', 'citizenship', "citizenship not in the city's citizenship table");
-        if (!isIsoCountry(iso)) throw new Reject('UNKNOWN_CODE', 'citizenship', 'citizenship is not an ISO 3166-1 alpha-2 country code');
+        if (iso !== STATELESS && !isIsoCountry(iso)) throw new Reject('UNKNOWN_CODE', 'citizenship', 'citizenship is not an ISO 3166-1 alpha-2 country code, nor XX (stateless)');
         if (isEuEeaSwiss(iso)) throw new Reject('INVALID_VALUE', 'citizenship', 'EU, EEA or Swiss citizenship: outside the programme');
         const birthDate = r.date('birthDate')!;
         const intakeDate = r.date('intakeDate')!;
-        const today = new Date(now()).toISOString().slice(0, 10);
-        if (birthDate > today) throw new Reject('INVALID_VALUE', 'birthDate', 'born after today');
-        if (intakeDate > today) throw new Reject('INVALID_VALUE', 'intakeDate', 'taken in charge after today');
+        const today = italianDate.format(new Date(now()));
+        if (birthDate > today) throw new Reject('INVALID_VALUE', 'birthDate', 'born after today', true);
+        if (intakeDate > today) throw new Reject('INVALID_VALUE', 'intakeDate', 'taken in charge after today', true);
         if (intakeDate < birthDate) throw new Reject('INVALID_VALUE', 'intakeDate', 'taken in charge before birth');
         return {
           ...base,
@@ -192,7 +205,10 @@ export function createRowMapper(city: string, source: SourceConfig, personKeySec
       try {
         candidate = build(entity, row);
       } catch (e) {
-        if (e instanceof Reject) return { ok: false, localId: localIdOf(source, entity, row), rejection: e.rejection };
+        if (e instanceof Reject) {
+          const result = { ok: false as const, localId: localIdOf(source, entity, row), rejection: e.rejection };
+          return e.volatile ? { ...result, volatile: true } : result;
+        }
         throw e;
       }
       const parsed = entitySchemas[entity].safeParse(candidate);

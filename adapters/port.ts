@@ -61,7 +61,7 @@ export interface SourceStatus {
   id: string;
   kind: string;
   domains: Domain[];
-  status: 'UP' | 'STALE' | 'DOWN' | 'UNKNOWN';
+  status: 'UP' | 'STALE' | 'DOWN' | 'UNKNOWN' | 'NOT_CONFIGURED';
   /** When the data last served was current at the source (a snapshot's time, or the last good answer). */
   asOf: Date | null;
 }
@@ -122,7 +122,7 @@ export interface SourceConnector {
    * grows with `values.length / maxBatchSize`, never one request per value.
    */
   lookup(entity: EntityName, key: LookupKey, values: readonly string[], signal?: AbortSignal): Promise<RawRow[]>;
-  status(): { status: 'UP' | 'STALE' | 'DOWN' | 'UNKNOWN'; asOf: Date | null };
+  status(): { status: 'UP' | 'STALE' | 'DOWN' | 'UNKNOWN' | 'NOT_CONFIGURED'; asOf: Date | null };
 }
 
 export interface Logger {

@@ -6,6 +6,7 @@
  * Each list is a zod enum, so the one declaration gives both the TypeScript
  * type and the runtime check.
  */
+import countries from 'i18n-iso-countries';
 import { z } from 'zod';
 
 /** Sex as recorded on the residence permit. */
@@ -123,24 +124,26 @@ export const vocabularyTargets = {
 } as const;
 export type VocabularyName = keyof typeof vocabularyTargets;
 
-const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
 /**
- * Third-country citizenship as ISO 3166-1 alpha-2. EU/EEA/Swiss citizens are
- * outside the programme, so their codes are refused.
+ * Citizenship is an ISO 3166-1 alpha-2 code (checked against the maintained
+ * i18n-iso-countries list, Kosovo's XK included), or `XX` for a stateless
+ * person (apolide). EU/EEA/Swiss citizens are outside the programme.
  */
+export const STATELESS = 'XX';
 const EU_EEA_CH = new Set(
   'AT BE BG HR CY CZ DK EE FI FR DE GR IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO CH'.split(' '),
 );
-/** An ISO 3166-1 alpha-2 code of a country or territory. */
+
+/** An officially assigned ISO 3166-1 alpha-2 code (and XK). */
 export function isIsoCountry(code: string): boolean {
-  // Intl answers the code itself for a region it does not know.
-  return /^[A-Z]{2}$/.test(code) && regionNames.of(code) !== code;
+  return /^[A-Z]{2}$/.test(code) && countries.isValid(code);
 }
 
 export function isEuEeaSwiss(code: string): boolean {
   return EU_EEA_CH.has(code);
 }
 
+/** A citizenship the programme serves: a non-EU/EEA/Swiss country, or stateless. */
 export function isThirdCountry(code: string): boolean {
-  return isIsoCountry(code) && !isEuEeaSwiss(code);
+  return code === STATELESS || (isIsoCountry(code) && !isEuEeaSwiss(code));
 }

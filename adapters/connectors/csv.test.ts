@@ -41,6 +41,8 @@ function csvSource(overrides: Partial<CsvSource> = {}): CsvSource {
     listSeparator: ',',
     vocabularies: {},
     timeoutMs: 5_000,
+    // No retries here, so that every request counted is one the test expects; retries have their own test.
+    retries: 0,
     encoding: 'windows-1252',
     delimiter: ';',
     revalidateMs: 30_000,

@@ -20,10 +20,10 @@ afterAll(async () => {
   await upstream.close();
 });
 
-function client() {
+function client(retries = 0) {
   const source = {
     kind: 'csv', id: 'export', domains: ['people'], baseUrl: upstream.baseUrl, apiKey: null, dateFormat: 'dd/mm/yyyy',
-    listSeparator: ',', vocabularies: {}, timeoutMs: 5_000, encoding: 'windows-1252', delimiter: ';', revalidateMs: 0, entities: {},
+    listSeparator: ',', vocabularies: {}, timeoutMs: 5_000, retries, encoding: 'windows-1252', delimiter: ';', revalidateMs: 0, entities: {},
   } satisfies ResolvedSource;
   return createHttpClient(city, source, { dispatcher: agent, now: Date.now, logger: silentLogger });
 }
@@ -45,6 +45,24 @@ describe('the upstream GET', () => {
     expect(mediaType('Application/JSON; charset=UTF-8')).toBe('application/json');
     expect(mediaType(undefined)).toBeNull();
     expect(mediaType('Niccolò <script>')).toBe('an unreadable content type');
+  });
+
+  it('tries a read again after a server error, and only after a server error', async () => {
+    let served = 0;
+    upstream.reset((req) => {
+      if (req.url === '/missing') return { status: 404, body: 'no' };
+      served++;
+      return served === 1 ? { status: 503, body: 'busy' } : { status: 200, body: 'ok', headers: { 'content-type': 'text/plain' } };
+    });
+    const http = client(1);
+    expect((await http.get('/flaky')).body.toString()).toBe('ok');
+    expect(upstream.requests.map((r) => r.url)).toEqual(['/flaky', '/flaky']);
+
+    upstream.reset((req) => (req.url === '/missing' ? { status: 404, body: 'no' } : { status: 503, body: 'busy' }));
+    expect(await cityError(http.get('/down'))).toMatchObject({ code: 'CITY_UNAVAILABLE', city });
+    expect(await cityError(http.get('/missing'))).toMatchObject({ code: 'CITY_BAD_RESPONSE', city });
+    // Two attempts at the failing read, one at the missing page: a 404 is an answer, not a hiccup.
+    expect(upstream.requests.map((r) => r.url)).toEqual(['/down', '/down', '/missing']);
   });
 
   it('reports 404 as CITY_BAD_RESPONSE and 403 as CITY_AUTH_FAILED, and the connection stays usable', async () => {

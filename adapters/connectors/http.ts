@@ -43,12 +43,32 @@ const connectionCodes = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
   'UND_ERR_SOCKET', 'UND_ERR_CLOSED',
 ]);
+/** Pause before a retry, in milliseconds (doubled for a second retry). */
+const retryDelayMs = 100;
 const timeoutCodes = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 export function createHttpClient(city: string, source: ResolvedSource, deps: ConnectorDeps): HttpClient {
   const bad = (detail: string) => new CityError('CITY_BAD_RESPONSE', city, detail);
 
+  /**
+   * A GET is a read, safe to repeat: one that failed with a server error or a
+   * lost connection is tried again `source.retries` times, a short pause
+   * between, so that one dropped request does not cost a city's whole answer.
+   * A timeout is not retried: its time is already spent.
+   */
   async function get(path: string, options: GetOptions = {}): Promise<UpstreamResponse> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await getOnce(path, options);
+      } catch (e) {
+        const retriable = e instanceof CityError && e.code === 'CITY_UNAVAILABLE' && !options.signal?.aborted;
+        if (!retriable || attempt >= source.retries) throw e;
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs * (attempt + 1)));
+      }
+    }
+  }
+
+  async function getOnce(path: string, options: GetOptions): Promise<UpstreamResponse> {
     const url = buildUrl(source.baseUrl, path, options.query);
     // The time limit covers the whole exchange, body included.
     const timeout = AbortSignal.timeout(source.timeoutMs);

@@ -38,6 +38,8 @@ function peopleSource(overrides: Partial<RestSource> = {}): RestSource {
     listSeparator: ',',
     vocabularies: {},
     timeoutMs: 5_000,
+    // No retries here, so that every request counted is one the test expects; retries have their own test.
+    retries: 0,
     auth: { header: 'X-API-Key', prefix: '', key: { env: 'SASSARI_API_KEY' } },
     paging: {
       style: 'page', startParam: 'pagina', sizeParam: 'dimensione', firstPage: 1, maxPageSize: 2,

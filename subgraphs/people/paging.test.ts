@@ -34,7 +34,7 @@ function world(sizes: Record<string, number>) {
       return { items, nextOffset: offset + items.length };
     },
   });
-  const begin: Cursor = { city: [...records.keys()].sort()[0]!, offset: 0, filter: 'f', skipped: [] };
+  const begin: Cursor = { city: [...records.keys()].sort()[0]!, offset: 0, filter: 'f', skipped: [], counted: 0 };
   /** Follows endCursor until hasNextPage is false; at most 1000 pages. */
   async function walk(first: number, onPage: (n: number) => void = () => {}) {
     const seen: string[] = [];
@@ -120,9 +120,56 @@ describe('paging across cities', () => {
   });
 });
 
+describe('paging across cities, on later pages', () => {
+  it('does not ask again the cities already read to their end, nor those stepped over', async () => {
+    const w = world({ '000001': 10, '000002': 10, '000003': 10 });
+    w.setFail((city) => city === '000002');
+    const page1 = await readPage(w.request(w.begin, 10));
+    expect(page1.end).toMatchObject({ city: '000001', counted: 10 });
+    const page2 = await readPage(w.request(page1.end, 10));
+    expect(page2.nodes).toEqual(w.records.get('000003'));
+    w.calls.length = 0;
+    // Whatever happens to the cities behind the cursor, the next page does not wait for them.
+    const page3 = await readPage(w.request(page2.end, 10));
+    expect(w.calls).toEqual([]);
+    expect(page3).toMatchObject({ nodes: [], hasNextPage: false, totalCount: 20 });
+  });
+
+  it('keeps the walk\'s total on every page although it asks only the cities ahead', async () => {
+    const w = world({ '000001': 10, '000002': 10, '000003': 10 });
+    const totals: number[] = [];
+    let start = w.begin;
+    for (let n = 0; n < 5; n++) {
+      const page = await readPage(w.request(start, 7));
+      totals.push(page.totalCount);
+      if (!page.hasNextPage) break;
+      start = page.end;
+    }
+    expect(totals).toEqual([30, 30, 30, 30, 30]);
+  });
+
+  it('does not name a city read to its last record when it fails after', async () => {
+    const w = world({ '000001': 10, '000002': 5 });
+    const page1 = await readPage(w.request(w.begin, 10));
+    w.setFail((city) => city === '000001');
+    const page2 = await readPage(w.request(page1.end, 10));
+    expect(page2.nodes).toEqual(w.records.get('000002'));
+    expect(page2.end.skipped).toEqual([]);
+    expect(page2.failures).toEqual([]);
+  });
+
+  it('with first = 0 on a city that is down still says records may follow', async () => {
+    const w = world({ '000001': 10, '000002': 5 });
+    const page1 = await readPage(w.request(w.begin, 12));
+    w.setFail((city) => city === '000002');
+    const page2 = await readPage(w.request(page1.end, 0));
+    expect(page2.hasNextPage).toBe(true);
+  });
+});
+
 describe('cursors', () => {
   it('survive the round trip, skipped cities included', () => {
-    const c: Cursor = { city: '015146', offset: 500, filter: 'abc', skipped: [{ city: '001272', offset: 42, code: 'CITY_TIMEOUT' }] };
+    const c: Cursor = { city: '015146', offset: 500, filter: 'abc', skipped: [{ city: '001272', offset: 42, code: 'CITY_TIMEOUT' }], counted: 1234 };
     expect(decodeCursor(encodeCursor(c))).toEqual(c);
   });
 

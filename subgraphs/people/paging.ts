@@ -27,6 +27,8 @@ export interface Cursor {
   /** Digest of the question the cursor was issued for. */
   filter: string;
   skipped: Skipped[];
+  /** Records held by the cities already read to their end (they are not asked again). */
+  counted: number;
 }
 
 /** Marks a city as read to its end, whatever its count. */
@@ -37,21 +39,22 @@ export function filterDigest(cities: readonly string[], where: Where): string {
 }
 
 export function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify([2, c.city, c.offset, c.filter, c.skipped.map((s) => [s.city, s.offset, s.code])])).toString('base64url');
+  return Buffer.from(JSON.stringify([3, c.city, c.offset, c.filter, c.skipped.map((s) => [s.city, s.offset, s.code]), c.counted])).toString('base64url');
 }
 
 export function decodeCursor(text: string): Cursor | null {
   try {
     const v = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
-    if (!Array.isArray(v) || v.length !== 5 || v[0] !== 2) return null;
-    const [, city, offset, filter, skipped] = v as [number, unknown, unknown, unknown, unknown];
+    if (!Array.isArray(v) || v.length !== 6 || v[0] !== 3) return null;
+    const [, city, offset, filter, skipped, counted] = v as [number, unknown, unknown, unknown, unknown, unknown];
     if (typeof city !== 'string' || !Number.isSafeInteger(offset) || (offset as number) < 0 || typeof filter !== 'string' || !Array.isArray(skipped)) return null;
+    if (!Number.isSafeInteger(counted) || (counted as number) < 0) return null;
     const list: Skipped[] = [];
     for (const s of skipped as unknown[]) {
       if (!Array.isArray(s) || typeof s[0] !== 'string' || !Number.isSafeInteger(s[1]) || typeof s[2] !== 'string') return null;
       list.push({ city: s[0], offset: s[1], code: s[2] });
     }
-    return { city, offset: offset as number, filter, skipped: list };
+    return { city, offset: offset as number, filter, skipped: list, counted: counted as number };
   } catch {
     return null;
   }
@@ -81,7 +84,7 @@ export interface PageRequest<T> {
 
 export interface PageResult<T> {
   nodes: T[];
-  /** Records held by the cities that answered the count. */
+  /** Records held by the cities that answered: those read earlier in the walk, and those asked now. */
   totalCount: number;
   end: Cursor;
   hasNextPage: boolean;
@@ -90,11 +93,16 @@ export interface PageResult<T> {
 }
 
 export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
-  const { cities, first, start } = req;
-  const counts = await req.ask(cities, req.count);
+  const { first, start } = req;
+  const skipped = [...start.skipped];
+  // Only the cities still ahead are asked: those read to their end, or stepped
+  // over, are not asked again (a slow city must not cost every page its timeout).
+  const pending = req.cities.filter(
+    (c) => (c > start.city || (c === start.city && start.offset < PAST_END)) && !skipped.some((s) => s.city === c),
+  );
+  const counts = await req.ask(pending, req.count);
   const answered = new Map(counts.answers.map((a) => [a.city, a.value]));
   const failedNow = new Map(counts.failures.map((f) => [f.city, f]));
-  const skipped = [...start.skipped];
   const skip = (city: string, offset: number, code: string) => {
     if (!skipped.some((s) => s.city === city)) skipped.push({ city, offset, code });
   };
@@ -103,13 +111,12 @@ export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
   const plan: Array<{ city: string; offset: number; limit: number }> = [];
   let end: Cursor = { ...start, skipped };
   let remaining = first;
-  for (const city of cities) {
-    if (city < start.city) continue;
+  for (const city of pending) {
     if (remaining === 0) break;
     const offset = city === start.city ? start.offset : 0;
     const failure = failedNow.get(city);
     if (failure) {
-      if (offset < PAST_END) skip(city, offset, failure.code);
+      skip(city, offset, failure.code);
       end = { ...end, city, offset: PAST_END };
       continue;
     }
@@ -132,25 +139,31 @@ export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
   const nodes: T[] = [];
   for (const p of plan) {
     const slice = slices.answers.find((a) => a.city === p.city);
+    let offset = PAST_END;
     if (slice) {
       nodes.push(...slice.value.items);
-      if (end.city <= p.city) end = { ...end, city: p.city, offset: slice.value.nextOffset };
+      // A city read to its last record is done: it is not asked again.
+      if (slice.value.nextOffset < answered.get(p.city)!.total) offset = slice.value.nextOffset;
     } else {
       skip(p.city, p.offset, slices.failures.find((f) => f.city === p.city)!.code);
-      if (end.city <= p.city) end = { ...end, city: p.city, offset: PAST_END };
     }
+    if (end.city <= p.city) end = { ...end, city: p.city, offset };
   }
 
-  const hasNextPage = cities.some((c) => {
-    if (c < end.city) return false;
+  const done = (c: string) => c < end.city || (c === end.city && end.offset === PAST_END);
+  let counted = start.counted;
+  for (const [c, count] of answered) if (done(c)) counted += count.total;
+  end = { ...end, counted };
+
+  const hasNextPage = pending.some((c) => {
+    if (done(c) || c < end.city) return false;
     const count = answered.get(c);
-    if (c === end.city) return count !== undefined && count.total > end.offset;
-    // A later city that failed now will be stepped over (and named) by the next page.
-    return count === undefined || count.total > 0;
+    if (!count) return true; // failed now: the next page steps over it, and names it
+    return count.total > (c === end.city ? end.offset : 0);
   });
   return {
     nodes,
-    totalCount: counts.answers.reduce((n, a) => n + a.value.total, 0),
+    totalCount: start.counted + counts.answers.reduce((n, a) => n + a.value.total, 0),
     end,
     hasNextPage,
     failures: [...counts.failures, ...slices.failures],

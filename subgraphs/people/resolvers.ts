@@ -48,7 +48,7 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
       const where = whereOf(args.filter);
       const filtered = Object.keys(where).length > 0;
       const digest = filterDigest(cities, where);
-      let start: Cursor = { city: cities[0] ?? '', offset: 0, filter: digest, skipped: [] };
+      let start: Cursor = { city: cities[0] ?? '', offset: 0, filter: digest, skipped: [], counted: 0 };
       if (args.after) {
         const c = decodeCursor(args.after);
         if (!c) throw badInput('after is not a cursor this API issued');
