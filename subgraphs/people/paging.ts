@@ -2,11 +2,13 @@
  * Paging across cities. Records are ordered by city code, then in each city's
  * own order; a position is a city and an offset in that city's records.
  *
- * A page asks every city how many records it holds (concurrently), plans the
- * slices the page spans, and reads them (concurrently). A city that fails is
- * stepped over, never waited on page after page: the cursor remembers where it
- * was left, and every later page names it in its coverage, so a walk always
- * ends and an incomplete walk says so to the end.
+ * A page asks every city still ahead of the cursor how many records it holds
+ * (concurrently), plans the slices the page spans, and reads them
+ * (concurrently). A city that fails is stepped over, never waited on page
+ * after page: the cursor remembers where it was left, and every later page
+ * names it in its coverage, so a walk always ends and an incomplete walk says
+ * so to the end. Cities behind the cursor are not asked again; the cursor
+ * carries how many records they held.
  */
 import { createHash } from 'node:crypto';
 import type { Where } from '../../adapters/port.ts';
