@@ -18,7 +18,10 @@ const stack = await startStack({
     seed: process.env.SANDBOX_SEED ? Number(process.env.SANDBOX_SEED) : undefined,
     faults: process.env.SANDBOX_FAULTS,
   },
-  onLog: process.env.LOG ? (l) => console.error(l) : undefined,
+  // Errors always show (a port in use, a city without configuration); the rest with LOG=1.
+  onLog: (l) => {
+    if (process.env.LOG || l.includes('"level":"error"')) console.error(l);
+  },
 }).catch((e: Error) => {
   console.error(`Could not start: ${e.message}`);
   process.exit(1);
