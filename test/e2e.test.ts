@@ -400,4 +400,22 @@ describe('a city that fails', () => {
     expect(last.coverage.missing[0].reason).toMatch(/position 300/);
     expect(last.coverage.citiesAnswered).toBe(1);
   });
+
+  it('serving its last good export after a broken one is flagged stale, not passed off as current', async () => {
+    // Aosta's config checks its export every 2 s; read it once so there is a good snapshot.
+    const question = '{ beneficiaries(filter: { cities: ["007003"] }, first: 5) { nodes { id } coverage { citiesAnswered stale { city { code } asOf } } } }';
+    const fresh = await gql(url, question);
+    expect(fresh.data!.beneficiaries.coverage.stale).toEqual([]);
+    await stack.sandbox.setFaults('007003=html');
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      const r = await gql(url, question);
+      const conn = r.data!.beneficiaries;
+      expect(conn.nodes).toHaveLength(5);
+      expect(conn.coverage.citiesAnswered).toBe(1);
+      expect(conn.coverage.stale).toEqual([{ city: { code: '007003' }, asOf: expect.any(String) }]);
+    } finally {
+      await stack.sandbox.setFaults('');
+    }
+  });
 });
