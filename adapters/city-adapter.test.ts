@@ -31,14 +31,18 @@ const rows: RawRow[] = [
   { id: 'S4', nome: 'Laboratorio di danza', tipo: 'LAB' },
 ];
 
-function setup(options: { failing?: boolean } = {}) {
+function setup(options: { failing?: boolean; hanging?: boolean } = {}) {
   const calls: string[] = [];
   let clock = 1_000_000;
   let failing = options.failing ?? false;
   const connector: SourceConnector = {
     kind: 'csv',
-    async page(entity: EntityName, { offset, limit }) {
+    async page(entity: EntityName, { offset, limit }, signal) {
       calls.push(`page ${entity} ${offset}+${limit}`);
+      if (options.hanging) {
+        // Answers only when given up on, like a source slower than the caller's patience.
+        await new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
+      }
       if (failing) throw new CityError('CITY_UNAVAILABLE', '090064', 'connection refused');
       return { rows: rows.slice(offset, offset + limit), total: rows.length };
     },
@@ -53,6 +57,7 @@ function setup(options: { failing?: boolean } = {}) {
     deps: { dispatcher, now: () => clock, logger: silentLogger },
     createConnector: () => connector,
     qualityTtlMs: 60_000,
+    probeTimeoutMs: 20,
   });
   return { adapter, calls, tick: (ms: number) => (clock += ms), fail: (f: boolean) => (failing = f) };
 }
@@ -99,6 +104,12 @@ describe('the city adapter', () => {
     tick(30_001);
     expect((await adapter.checkSources({}, 30_000))[0]!.status).not.toBe('DOWN');
     expect(calls).toHaveLength(2);
+  });
+
+  it('does not call a source DOWN for being slower than a status check waits', async () => {
+    const { adapter, calls } = setup({ hanging: true });
+    expect((await adapter.checkSources({}, 30_000))[0]!.status).toBe('UNKNOWN');
+    expect(calls).toEqual(['page services 0+1']);
   });
 
   it('clears a failed probe as soon as the source answers anything', async () => {

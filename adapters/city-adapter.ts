@@ -191,6 +191,8 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
     dataQuality(ctx: CallContext) {
       if (quality && deps.now() - quality.at < qualityTtlMs) return quality.value;
       const value = guard(async () => {
+        // A city registered before any system is connected has no figures, which is not the same as no problems.
+        if (bounds.length === 0) throw new CityError('CITY_NOT_CONFIGURED', city.code, 'no source system is configured for the city yet');
         const entities = entityNames.filter((e) => byDomain.get(entityDomain[e])?.source.entities[e]);
         return Promise.all(
           entities.map(async (entity): Promise<EntityQuality> => {
@@ -242,10 +244,12 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
           if (last && deps.now() - last.at < maxAgeMs) return;
           const entity = entityNames.find((e) => b.source.entities[e]);
           if (!entity) return;
-          const signal = ctx.signal ? AbortSignal.any([ctx.signal, AbortSignal.timeout(probeTimeoutMs)]) : AbortSignal.timeout(probeTimeoutMs);
+          const patience = AbortSignal.timeout(probeTimeoutMs);
+          const signal = ctx.signal ? AbortSignal.any([ctx.signal, patience]) : patience;
           const failed = await b.connector.page(entity, { offset: 0, limit: 1 }, signal).then(
             () => false,
-            () => true,
+            // A source slower than a status check waits is not down: its status stays as it was.
+            () => !patience.aborted,
           );
           probes.set(b, { at: deps.now(), failed });
         }),

@@ -58,5 +58,7 @@ describe('the fleet of city adapters', () => {
       city: '099999',
     });
     expect(fleet.adapter('099999')!.sources()).toEqual([]);
+    // No figures is not the same as no problems: its data quality is an error, not an empty list.
+    await expect(fleet.adapter('099999')!.dataQuality({})).rejects.toMatchObject({ code: 'CITY_NOT_CONFIGURED' });
   });
 });

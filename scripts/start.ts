@@ -2,17 +2,19 @@
  * `npm start`: the sandbox's city stand-ins, the four subgraphs and the
  * gateway, on this machine. Ctrl-C stops them all.
  *
- * Environment: PORT (gateway, default 4000), SANDBOX_SCALE (default 1),
+ * Environment: PORT (gateway, default 4000), HOST (default 127.0.0.1), SANDBOX_SCALE (default 1),
  * SANDBOX_SEED, SANDBOX_FAULTS (e.g. `090064=down,015146=slow:5000`),
  * LOG=1 to print the processes' logs.
  */
 import { startStack } from '../runtime/stack.ts';
 
 const port = Number(process.env.PORT ?? 4000);
+const host = process.env.HOST ?? '127.0.0.1';
 const started = Date.now();
 console.log('Starting the LGNet sandbox, subgraphs and gateway...');
 const stack = await startStack({
   port,
+  host,
   sandbox: {
     scale: process.env.SANDBOX_SCALE ? Number(process.env.SANDBOX_SCALE) : undefined,
     seed: process.env.SANDBOX_SEED ? Number(process.env.SANDBOX_SEED) : undefined,
@@ -34,7 +36,7 @@ Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.
   GraphQL   ${stack.gatewayUrl.replace('127.0.0.1', 'localhost')}
   Health    ${stack.healthUrl.replace('127.0.0.1', 'localhost')}
   Subgraphs ${Object.entries(stack.subgraphUrls).map(([n, u]) => `${n} ${u}`).join('\n            ')}
-  Sandbox   ${cities} city systems on 127.0.0.1
+  Sandbox   ${cities} city systems on ${host}${process.env.SANDBOX_FAULTS ? `, faults: ${process.env.SANDBOX_FAULTS}` : ''}
 
 Try:
   curl -s ${stack.gatewayUrl.replace('127.0.0.1', 'localhost')} -H 'content-type: application/json' \\

@@ -78,13 +78,13 @@ describe('paging across cities', () => {
     w.setFail((city) => city === '000002');
     const page2 = await readPage(w.request(page1.end, 40));
     expect(page2.nodes).toEqual(w.records.get('000003'));
-    expect(page2.end.skipped).toEqual([{ city: '000002', offset: 10, code: 'CITY_UNAVAILABLE' }]);
+    expect(page2.end.skipped).toEqual([{ city: '000002', offset: 10, code: 'CITY_UNAVAILABLE', detail: 'down' }]);
     expect(page2.hasNextPage).toBe(false);
     // Back up again, it is still named: its records 10-29 were never read in this walk.
     w.setFail(() => false);
     const page3 = await readPage(w.request(page2.end, 40));
     expect(page3.nodes).toEqual([]);
-    expect(page3.end.skipped).toEqual([{ city: '000002', offset: 10, code: 'CITY_UNAVAILABLE' }]);
+    expect(page3.end.skipped).toEqual([{ city: '000002', offset: 10, code: 'CITY_UNAVAILABLE', detail: 'down' }]);
   });
 
   it('ends the walk when a city counts but never serves its records, instead of asking it forever', async () => {
@@ -92,7 +92,7 @@ describe('paging across cities', () => {
     w.setFail((city, phase) => city === '000001' && phase === 'slice');
     const { seen, end, pages } = await w.walk(25);
     expect(seen).toEqual([...w.records.get('000002')!, ...w.records.get('000003')!]);
-    expect(end.skipped).toEqual([{ city: '000001', offset: 0, code: 'CITY_TIMEOUT' }]);
+    expect(end.skipped).toEqual([{ city: '000001', offset: 0, code: 'CITY_TIMEOUT', detail: 'slow' }]);
     expect(pages).toBeLessThanOrEqual(4);
   });
 
@@ -101,7 +101,7 @@ describe('paging across cities', () => {
     w.setFail((city) => city === '000002');
     const { seen, end } = await w.walk(30);
     expect(seen).toEqual(w.records.get('000001'));
-    expect(end.skipped).toEqual([{ city: '000002', offset: 0, code: 'CITY_UNAVAILABLE' }]);
+    expect(end.skipped).toEqual([{ city: '000002', offset: 0, code: 'CITY_UNAVAILABLE', detail: 'down' }]);
   });
 
   it('with first = 0 reads nothing and says whether records follow', async () => {
@@ -169,7 +169,7 @@ describe('paging across cities, on later pages', () => {
 
 describe('cursors', () => {
   it('survive the round trip, skipped cities included', () => {
-    const c: Cursor = { city: '015146', offset: 500, filter: 'abc', skipped: [{ city: '001272', offset: 42, code: 'CITY_TIMEOUT' }], counted: 1234 };
+    const c: Cursor = { city: '015146', offset: 500, filter: 'abc', skipped: [{ city: '001272', offset: 42, code: 'CITY_TIMEOUT', detail: 'no complete answer within 10000 ms' }], counted: 1234 };
     expect(decodeCursor(encodeCursor(c))).toEqual(c);
   });
 

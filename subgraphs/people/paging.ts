@@ -20,6 +20,8 @@ export interface Skipped {
   city: string;
   offset: number;
   code: string;
+  /** What went wrong, in words (never anything the city sent). */
+  detail: string;
 }
 
 export interface Cursor {
@@ -41,7 +43,7 @@ export function filterDigest(cities: readonly string[], where: Where): string {
 }
 
 export function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify([3, c.city, c.offset, c.filter, c.skipped.map((s) => [s.city, s.offset, s.code]), c.counted])).toString('base64url');
+  return Buffer.from(JSON.stringify([3, c.city, c.offset, c.filter, c.skipped.map((s) => [s.city, s.offset, s.code, s.detail]), c.counted])).toString('base64url');
 }
 
 export function decodeCursor(text: string): Cursor | null {
@@ -53,8 +55,8 @@ export function decodeCursor(text: string): Cursor | null {
     if (!Number.isSafeInteger(counted) || (counted as number) < 0) return null;
     const list: Skipped[] = [];
     for (const s of skipped as unknown[]) {
-      if (!Array.isArray(s) || typeof s[0] !== 'string' || !Number.isSafeInteger(s[1]) || typeof s[2] !== 'string') return null;
-      list.push({ city: s[0], offset: s[1], code: s[2] });
+      if (!Array.isArray(s) || typeof s[0] !== 'string' || !Number.isSafeInteger(s[1]) || typeof s[2] !== 'string' || typeof s[3] !== 'string') return null;
+      list.push({ city: s[0], offset: s[1], code: s[2], detail: s[3] });
     }
     return { city, offset: offset as number, filter, skipped: list, counted: counted as number };
   } catch {
@@ -105,8 +107,8 @@ export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
   const counts = await req.ask(pending, req.count);
   const answered = new Map(counts.answers.map((a) => [a.city, a.value]));
   const failedNow = new Map(counts.failures.map((f) => [f.city, f]));
-  const skip = (city: string, offset: number, code: string) => {
-    if (!skipped.some((s) => s.city === city)) skipped.push({ city, offset, code });
+  const skip = (city: string, offset: number, failure: CityError) => {
+    if (!skipped.some((s) => s.city === city)) skipped.push({ city, offset, code: failure.code, detail: failure.detail });
   };
 
   // Plan the slices this page spans, stepping over cities that did not answer.
@@ -118,7 +120,7 @@ export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
     const offset = city === start.city ? start.offset : 0;
     const failure = failedNow.get(city);
     if (failure) {
-      skip(city, offset, failure.code);
+      skip(city, offset, failure);
       end = { ...end, city, offset: PAST_END };
       continue;
     }
@@ -147,7 +149,7 @@ export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
       // A city read to its last record is done: it is not asked again.
       if (slice.value.nextOffset < answered.get(p.city)!.total) offset = slice.value.nextOffset;
     } else {
-      skip(p.city, p.offset, slices.failures.find((f) => f.city === p.city)!.code);
+      skip(p.city, p.offset, slices.failures.find((f) => f.city === p.city)!);
     }
     if (end.city <= p.city) end = { ...end, city: p.city, offset };
   }

@@ -75,7 +75,7 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
         coverage.missing.push({
           city: { code: s.city },
           code: s.code,
-          reason: `records from position ${s.offset} on were not read in this walk: the city failed (${s.code})`,
+          reason: `records from position ${s.offset} on were not read in this walk: ${s.detail}`,
         });
       }
       coverage.citiesAnswered = cities.length - coverage.missing.length;
