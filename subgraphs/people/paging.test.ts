@@ -111,6 +111,22 @@ describe('paging across cities', () => {
     expect(w.calls.some((c) => c.startsWith('slice'))).toBe(false);
   });
 
+  it('asks the city at the cursor for its count and its slice in one request', async () => {
+    const w = world({ '000001': 30, '000002': 30 });
+    const req = w.request({ ...w.begin, offset: 5 }, 10);
+    const page = await readPage({
+      ...req,
+      countWithSlice: async (city, offset, limit) => {
+        w.calls.push(`count+slice ${city} ${offset}+${limit}`);
+        const items = w.records.get(city)!.slice(offset, offset + limit);
+        return { total: 30, items, nextOffset: offset + items.length };
+      },
+    });
+    expect(page.nodes).toEqual(w.records.get('000001')!.slice(5, 15));
+    expect(w.calls.sort()).toEqual(['count 000002', 'count+slice 000001 5+10']);
+    expect(page.end).toMatchObject({ city: '000001', offset: 15 });
+  });
+
   it('slices the records a filtered count already holds, without asking again', async () => {
     const w = world({ '000001': 10, '000002': 10 });
     const req = w.request(w.begin, 15);

@@ -68,6 +68,8 @@ export interface CityCount<T> {
   total: number;
   /** Every matching record, when counting needed them all anyway (filtered questions). */
   items?: T[];
+  /** The page's first slice, when it came with the count (the city at the cursor). */
+  head?: CitySlice<T>;
 }
 
 export interface CitySlice<T> {
@@ -84,6 +86,12 @@ export interface PageRequest<T> {
   ask: <R>(cities: readonly string[], fn: (city: string) => Promise<R>) => Promise<FanOut<R>>;
   count: (city: string) => Promise<CityCount<T>>;
   slice: (city: string, offset: number, limit: number) => Promise<CitySlice<T>>;
+  /**
+   * A slice that also gives the city's total. When given, the city at the
+   * cursor is asked for its count and the page's first slice in one request,
+   * so a page within one city costs that city a single round trip.
+   */
+  countWithSlice?: (city: string, offset: number, limit: number) => Promise<{ total: number } & CitySlice<T>>;
 }
 
 export interface PageResult<T> {
@@ -104,7 +112,12 @@ export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
   const pending = req.cities.filter(
     (c) => (c > start.city || (c === start.city && start.offset < PAST_END)) && !skipped.some((s) => s.city === c),
   );
-  const counts = await req.ask(pending, req.count);
+  const head = pending[0];
+  const headOffset = head === start.city ? start.offset : 0;
+  const counts = await req.ask(pending, (city): Promise<CityCount<T>> => {
+    if (city !== head || first === 0 || !req.countWithSlice) return req.count(city);
+    return req.countWithSlice(city, headOffset, first).then((r) => ({ total: r.total, head: { items: r.items, nextOffset: r.nextOffset } }));
+  });
   const answered = new Map(counts.answers.map((a) => [a.city, a.value]));
   const failedNow = new Map(counts.failures.map((f) => [f.city, f]));
   const skip = (city: string, offset: number, failure: CityError) => {
@@ -135,8 +148,10 @@ export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
     plan.map((p) => p.city),
     (city) => {
       const p = plan.find((x) => x.city === city)!;
-      const all = answered.get(city)!.items;
-      if (all) return Promise.resolve({ items: all.slice(p.offset, p.offset + p.limit), nextOffset: p.offset + p.limit });
+      const count = answered.get(city)!;
+      if (count.items) return Promise.resolve({ items: count.items.slice(p.offset, p.offset + p.limit), nextOffset: p.offset + p.limit });
+      // The first city of the page was read with its count, from the same offset and for at least this many records.
+      if (count.head && p.offset === headOffset) return Promise.resolve(count.head);
       return req.slice(city, p.offset, p.limit);
     },
   );

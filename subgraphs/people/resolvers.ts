@@ -67,6 +67,8 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
             .list('beneficiaries', { offset: 0, limit: filtered ? Infinity : 0, where }, ctx.call)
             .then((p) => ({ total: p.total, items: filtered ? p.items : undefined })),
         slice: (city, offset, limit) => adapter(city).list('beneficiaries', { offset, limit, where }, ctx.call),
+        // A city's slice comes with its total: the city at the cursor answers both at once.
+        countWithSlice: filtered ? undefined : (city, offset, limit) => adapter(city).list('beneficiaries', { offset, limit, where }, ctx.call),
       });
       // A city stepped over stays missing from the walk to its end, with where its records stopped.
       const skippedCities = new Set(page.end.skipped.map((s) => s.city));
