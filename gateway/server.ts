@@ -52,6 +52,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     plugins: [ApolloServerPluginLandingPageDisabled()],
+    // Dashboards and analysts' tools read the schema and its descriptions, in production too.
+    introspection: true,
     includeStacktraceInErrorResponses: false,
     logger: apolloLogger(logger),
   });
