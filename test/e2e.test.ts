@@ -109,6 +109,19 @@ describe('the published contract', () => {
   });
 });
 
+describe('the schema through the gateway', () => {
+  it('can be read by tools, with the descriptions analysts rely on', async () => {
+    const r = await gql(url, '{ __type(name: "Beneficiary") { description fields { name description } } }');
+    expect(r.errors).toBeUndefined();
+    const type = r.data!.__type;
+    expect(type.description).toMatch(/taken in charge/);
+    const described = Object.fromEntries(type.fields.map((f: { name: string; description: string | null }) => [f.name, f.description]));
+    expect(described.personKey).toMatch(/Pseudonym/);
+    expect(described.fiscalCode).toMatch(/only the city's own operators/);
+    expect(described.placements).toMatch(/housing placements/);
+  });
+});
+
 describe('cities', () => {
   it('lists the 24 municipalities of the three editions with their ISTAT codes and sources', async () => {
     const r = await gql(url, '{ cities { code name region editions operatingBody source { kind status } sources { id kind domains } } }');
