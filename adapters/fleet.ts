@@ -16,8 +16,9 @@ export interface Fleet {
   adapter(code: string): CityAdapter | undefined;
   /**
    * Codes of the cities to ask for a domain's data, in code order: every
-   * registered city, so that one without a source for the domain is named as
-   * missing rather than quietly left out.
+   * registered city, so that one without a source for the domain is asked,
+   * answers CITY_NOT_CONFIGURED, and is named as missing rather than quietly
+   * left out.
    */
   citiesServing(domain: Domain): string[];
 }

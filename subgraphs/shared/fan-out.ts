@@ -52,10 +52,10 @@ export function coverageOf(ctx: SubgraphContext, domain: Domain, asked: readonly
   return { citiesAsked: asked.length, citiesAnswered: asked.length - failed.size, missing, stale };
 }
 
-/** The cities to ask: the filter's, checked against those serving the domain, or all of those. */
-export function citiesToAsk(serving: readonly string[], requested: readonly string[] | null | undefined): { cities: string[]; unknown: string[] } {
-  if (!requested) return { cities: [...serving], unknown: [] };
-  const set = new Set(serving);
+/** The cities to ask: those the filter names (any not in the registry are `unknown`), or every registered one. */
+export function citiesToAsk(registered: readonly string[], requested: readonly string[] | null | undefined): { cities: string[]; unknown: string[] } {
+  if (!requested) return { cities: [...registered], unknown: [] };
+  const set = new Set(registered);
   const unique = [...new Set(requested)];
   return { cities: unique.filter((c) => set.has(c)).sort(), unknown: unique.filter((c) => !set.has(c)) };
 }
