@@ -8,8 +8,8 @@ import { badInput } from '../../schema/errors.ts';
 import { globalId, type Beneficiary } from '../../schema/records.ts';
 import type { SubgraphContext } from '../shared/context.ts';
 import { askCities, citiesToAsk, coverageOf } from '../shared/fan-out.ts';
-import { decodeCursor, encodeCursor, filterDigest, readPage, type Cursor } from './paging.ts';
 import { loadById } from '../shared/records.ts';
+import { decodeCursor, encodeCursor, filterDigest, readPage, type Cursor } from './paging.ts';
 
 /** Largest page an analyst may ask for. */
 export const MAX_PAGE_SIZE = 500;
@@ -56,6 +56,8 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
         start = c;
       }
       const adapter = (city: string) => ctx.fleet.adapter(city)!;
+      // A city's slice comes with its total.
+      const read = (city: string, offset: number, limit: number) => adapter(city).list('beneficiaries', { offset, limit, where }, ctx.call);
       const page = await readPage<Beneficiary>({
         cities,
         first,
@@ -66,9 +68,9 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
           adapter(city)
             .list('beneficiaries', { offset: 0, limit: filtered ? Infinity : 0, where }, ctx.call)
             .then((p) => ({ total: p.total, items: filtered ? p.items : undefined })),
-        slice: (city, offset, limit) => adapter(city).list('beneficiaries', { offset, limit, where }, ctx.call),
-        // A city's slice comes with its total: the city at the cursor answers both at once.
-        countWithSlice: filtered ? undefined : (city, offset, limit) => adapter(city).list('beneficiaries', { offset, limit, where }, ctx.call),
+        slice: read,
+        // The city at the cursor answers its count and the page's slice at once.
+        countWithSlice: filtered ? undefined : read,
       });
       // A city stepped over stays missing from the walk to its end, with where its records stopped.
       const skippedCities = new Set(page.end.skipped.map((s) => s.city));
