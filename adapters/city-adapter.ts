@@ -228,7 +228,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
       return bounds.map((b) => {
         const seen = b.connector.status();
         const probe = probes.get(b);
-        // A probe that failed after the last good answer says more than the connector's own status.
+        // A failed probe not yet cleared by a good answer says more than the connector's own status.
         const down = probe?.failed && (seen.status === 'UP' || seen.status === 'UNKNOWN');
         return { id: b.source.id, kind: b.source.kind, domains: [...b.source.domains], status: down ? 'DOWN' : seen.status, asOf: seen.asOf };
       });
