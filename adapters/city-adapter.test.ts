@@ -6,7 +6,8 @@ import { Agent } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SourceConfig, resolveCity, CityConfig } from './config.ts';
 import { createCityAdapter } from './city-adapter.ts';
-import { silentLogger, type RawRow, type SourceConnector } from './port.ts';
+import type { RawRow, SourceConnector } from './port.ts';
+import { silentLogger } from '../runtime/logger.ts';
 import { CityError } from '../schema/errors.ts';
 import type { EntityName } from '../schema/records.ts';
 

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CityConfig, loadCityConfigs } from './config.ts';
 import { createConnector } from './connectors/index.ts';
 import { createFleet, defaultCitiesDir, PERSON_KEY_SECRET_ENV } from './fleet.ts';
-import { silentLogger } from './port.ts';
+import { silentLogger } from '../runtime/logger.ts';
 import { CityError } from '../schema/errors.ts';
 
 const dispatcher = new Agent();

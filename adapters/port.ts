@@ -6,19 +6,11 @@
 import type { Dispatcher } from 'undici';
 import type { Domain, RejectReason } from '../schema/code-lists.ts';
 import type { EntityName, EntityRecord } from '../schema/records.ts';
+import type { Logger } from '../runtime/logger.ts';
 
-/** Who is asking, as verified by the gateway and checked again by the subgraph. */
-export interface Caller {
-  role: 'operator' | 'analyst' | 'dashboard' | 'system';
-  /** The city an operator is bound to. */
-  city?: string;
-  subject: string;
-}
-
-/** What travels with every call to a city. */
+/** What travels with every call to a city (never who asks: a city system needs no caller's identity). */
 export interface CallContext {
   signal?: AbortSignal;
-  caller?: Caller | null;
 }
 
 /** Equality filters on canonical fields, e.g. `{ category: ['WORKSHOP'] }`. */
@@ -125,12 +117,6 @@ export interface SourceConnector {
   status(): { status: 'UP' | 'STALE' | 'DOWN' | 'UNKNOWN' | 'NOT_CONFIGURED'; asOf: Date | null };
 }
 
-export interface Logger {
-  info(msg: string, data?: Record<string, unknown>): void;
-  warn(msg: string, data?: Record<string, unknown>): void;
-  error(msg: string, data?: Record<string, unknown>): void;
-}
-
 /** What a connector is given: never globals, never process.env. */
 export interface ConnectorDeps {
   /** The undici dispatcher (connection pool) upstream requests go through. */
@@ -139,5 +125,3 @@ export interface ConnectorDeps {
   now: () => number;
   logger: Logger;
 }
-
-export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

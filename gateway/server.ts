@@ -8,7 +8,7 @@ import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
-import type { Logger } from '../adapters/port.ts';
+import type { Logger } from '../runtime/logger.ts';
 import { apolloLogger } from '../runtime/logger.ts';
 import { serveGraphQL, sendJson, type RunningHttpServer } from '../runtime/http.ts';
 import { subgraphNames, supergraphPath, type SubgraphName } from '../schema/sdl.ts';

@@ -1,7 +1,14 @@
 /**
  * One JSON line per event on stderr: what ran, never whose data.
  */
-import type { Logger } from '../adapters/port.ts';
+
+export interface Logger {
+  info(msg: string, data?: Record<string, unknown>): void;
+  warn(msg: string, data?: Record<string, unknown>): void;
+  error(msg: string, data?: Record<string, unknown>): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
 export function createLogger(component: string, write: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {
   const log = (level: string) => (msg: string, data?: Record<string, unknown>) =>

@@ -1,5 +1,5 @@
 /** Process life of the gateway and subgraphs. */
-import type { Logger } from '../adapters/port.ts';
+import type { Logger } from './logger.ts';
 
 export const STOP_WITH_PARENT_ENV = 'LGNET_STOP_WITH_PARENT';
 

@@ -1,7 +1,8 @@
 import { Agent } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CityError } from '../../schema/errors.ts';
-import { rowDefect, type ConnectorDeps, type Logger } from '../port.ts';
+import { rowDefect, type ConnectorDeps } from '../port.ts';
+import type { Logger } from '../../runtime/logger.ts';
 import { createCsvConnector, type CsvSource } from './csv.ts';
 import { closedPortUrl, file, routes, startUpstream, type Reply, type Upstream } from './fixtures/upstream-server.ts';
 

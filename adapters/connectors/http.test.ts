@@ -2,7 +2,7 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CityError } from '../../schema/errors.ts';
 import type { ResolvedSource } from '../config.ts';
-import { silentLogger } from '../port.ts';
+import { silentLogger } from '../../runtime/logger.ts';
 import { startUpstream, type Upstream } from './fixtures/upstream-server.ts';
 import { buildUrl, createHttpClient, mapConcurrently, mediaType } from './http.ts';
 

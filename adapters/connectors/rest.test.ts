@@ -1,7 +1,8 @@
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CityError } from '../../schema/errors.ts';
-import { silentLogger, type ConnectorDeps, type LookupKey } from '../port.ts';
+import type { ConnectorDeps, LookupKey } from '../port.ts';
+import { silentLogger } from '../../runtime/logger.ts';
 import { closedPortUrl, file, fixture, routes, startUpstream, type Upstream } from './fixtures/upstream-server.ts';
 import { createRestConnector, planChunks, type RestSource } from './rest.ts';
 

@@ -3,7 +3,8 @@
  * concurrently and paged across cities with an opaque cursor.
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph';
-import type { Caller, Where } from '../../adapters/port.ts';
+import type { Where } from '../../adapters/port.ts';
+import type { Caller } from '../../access/caller.ts';
 import { badInput } from '../../schema/errors.ts';
 import { globalId, type Beneficiary } from '../../schema/records.ts';
 import type { SubgraphContext } from '../shared/context.ts';

@@ -6,7 +6,9 @@
  */
 import DataLoader from 'dataloader';
 import type { Fleet } from '../../adapters/fleet.ts';
-import { silentLogger, type CallContext, type Caller, type Logger } from '../../adapters/port.ts';
+import type { CallContext } from '../../adapters/port.ts';
+import type { Caller } from '../../access/caller.ts';
+import { silentLogger, type Logger } from '../../runtime/logger.ts';
 import type { CityError } from '../../schema/errors.ts';
 
 export interface SubgraphContext {
@@ -26,7 +28,7 @@ export function createSubgraphContext(fleet: Fleet, caller: Caller | null, logge
   return {
     caller,
     fleet,
-    call: { caller },
+    call: {},
     cityErrors,
     report(error) {
       const key = `${error.city}:${error.code}`;
