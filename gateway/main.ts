@@ -1,10 +1,15 @@
 /**
  * The gateway process. Environment: PORT (default 4000; 0 = any free port),
- * HOST (default 127.0.0.1), and LGNET_SUBGRAPH_<NAME>_URL for each of
- * registry, people, services and housing. Prints `{"ready": "<url>"}` on stdout.
+ * HOST (default 127.0.0.1), LGNET_SUBGRAPH_<NAME>_URL for each of registry,
+ * people, services and housing, the token settings LGNET_AUTH_*
+ * (access/tokens.ts), and optionally LGNET_INTROSPECTION and LGNET_LIMIT_*.
+ * Prints `{"ready": "<url>"}` on stdout.
  */
+import { authConfigFromEnv, createTokenVerifier } from '../access/tokens.ts';
+import { demandLimitsFromEnv } from '../runtime/limits.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { runService } from '../runtime/process.ts';
+import { introspection } from '../runtime/settings.ts';
 import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
 import { startGateway } from './server.ts';
 
@@ -21,6 +26,9 @@ for (const name of subgraphNames) {
 await runService(logger, () =>
   startGateway({
     subgraphUrls: urls,
+    verify: createTokenVerifier(authConfigFromEnv(process.env)),
+    limits: demandLimitsFromEnv(process.env),
+    introspection: introspection(process.env),
     port: Number(process.env.PORT ?? 4000),
     host: process.env.HOST ?? '127.0.0.1',
     logger,

@@ -1,26 +1,44 @@
 /**
  * The single endpoint: @apollo/gateway over the checked-in supergraph (no
- * introspection of subgraphs at run time), served by Apollo Server.
+ * introspection of subgraphs at run time), served by Apollo Server. It
+ * verifies the caller's token first (every subgraph checks it again),
+ * refuses queries over the demand limits before any subgraph is asked, runs
+ * only the persisted operations for the dashboard role, and tells the
+ * subgraphs which client operation they serve, for the audit trail.
  */
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
-import type { Logger } from '../runtime/logger.ts';
-import { apolloLogger } from '../runtime/logger.ts';
+import type { Caller } from '../access/caller.ts';
+import { authenticate } from '../access/tokens.ts';
+import { demandControl, type DemandLimits } from '../runtime/limits.ts';
+import { apolloLogger, type Logger } from '../runtime/logger.ts';
 import { serveGraphQL, sendJson, type RunningHttpServer } from '../runtime/http.ts';
 import { subgraphNames, supergraphPath, type SubgraphName } from '../schema/sdl.ts';
+import { allowListPlugin, loadAllowList, persistedQueryCache } from './allow-list.ts';
 
 export interface GatewayContext extends BaseContext {
+  caller: Caller;
   /** The caller's Authorization header, forwarded to every subgraph, which checks it again. */
-  authorization: string | null;
+  authorization: string;
+  requestId: string;
+  /** SHA-256 hex of the client's operation text, set once it is known. */
+  operationHash?: string;
+  operationName?: string;
 }
 
 export interface GatewayOptions {
   /** Where each subgraph runs. */
   subgraphUrls: Record<SubgraphName, string>;
+  /** Verifies a request's Authorization header (access/tokens.ts). */
+  verify: (authorization: string | null | undefined) => Promise<Caller>;
+  limits: DemandLimits;
+  /** Introspection (tools read the schema): on in the sandbox, off by default in production. */
+  introspection: boolean;
   port: number;
   host?: string;
   logger: Logger;
@@ -36,9 +54,26 @@ export interface GatewayOptions {
 
 class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
-    if (context.authorization) request.http?.headers.set('authorization', context.authorization);
+    const headers = request.http?.headers;
+    if (!headers || !context.authorization) return;
+    headers.set('authorization', context.authorization);
+    headers.set('x-request-id', context.requestId);
+    if (context.operationHash) headers.set('x-lgnet-operation-hash', context.operationHash);
+    if (context.operationName) headers.set('x-lgnet-operation-name', context.operationName);
   }
 }
+
+/** Keeps the client's operation hash and name in the context, for the subgraphs' audit trail. */
+const operationPlugin: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ contextValue, queryHash, operationName }) {
+        contextValue.operationHash = queryHash;
+        if (operationName) contextValue.operationName = operationName;
+      },
+    };
+  },
+};
 
 export async function startGateway(options: GatewayOptions): Promise<RunningHttpServer> {
   const { subgraphUrls, logger, healthTimeoutMs = 2_000, subgraphTimeoutMs = 60_000 } = options;
@@ -49,11 +84,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
     buildService: ({ name }) => new ForwardingDataSource({ url: subgraphUrls[name as SubgraphName], fetcher }),
     logger: apolloLogger(logger),
   });
+  const limits = demandControl(options.limits);
+  const allowList = loadAllowList();
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    plugins: [ApolloServerPluginLandingPageDisabled()],
-    // Dashboards and analysts' tools read the schema and its descriptions, in production too.
-    introspection: true,
+    plugins: [operationPlugin, allowListPlugin<GatewayContext>(allowList), ...limits.plugins, ApolloServerPluginLandingPageDisabled()],
+    validationRules: limits.validationRules,
+    persistedQueries: { cache: persistedQueryCache(allowList) },
+    introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     logger: apolloLogger(logger),
   });
@@ -71,7 +109,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
 
   return serveGraphQL({
     apollo,
-    context: async (req) => ({ authorization: req.headers.authorization ?? null }),
+    context: async (req) => {
+      const authorization = req.headers.authorization;
+      const caller = await authenticate(options.verify, authorization);
+      return { caller, authorization: authorization!, requestId: randomUUID() };
+    },
     routes: {
       '/health': async (_req, res) => {
         const checks = await Promise.all(subgraphNames.map(async (n) => [n, await subgraphHealth(n)] as const));
@@ -82,7 +124,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
         });
       },
       '/': (_req, res) =>
-        sendJson(res, 200, { graphql: '/graphql', health: '/health', hint: 'POST a GraphQL query to /graphql, e.g. { cities { code name } }' }),
+        sendJson(res, 200, {
+          graphql: '/graphql',
+          health: '/health',
+          hint: 'POST a GraphQL query to /graphql with Authorization: Bearer <token>, e.g. { cities { code name } }',
+        }),
     },
     port: options.port,
     host: options.host,

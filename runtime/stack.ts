@@ -1,16 +1,29 @@
 /**
- * Starts the whole system on loopback: the sandbox's city stand-ins, the four
- * subgraph processes and the gateway process. Used by `npm start` and by the
- * end-to-end tests, so both run exactly the same processes.
+ * Starts the whole system on loopback: the sandbox's city stand-ins, its
+ * identity provider, the four subgraph processes and the gateway process.
+ * Used by `npm start` and by the end-to-end tests, so both run exactly the
+ * same processes.
+ *
+ * The sandbox's secrets (the personKey key, the key of record ids and
+ * cursors) are derived from its seed: the same seed gives the same
+ * pseudonyms and ids on every start, as it gives the same people. The token
+ * signing key is drawn anew on every start and never leaves this process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PERSON_KEY_SECRET_ENV } from '../adapters/fleet.ts';
 import { STOP_WITH_PARENT_ENV } from './process.ts';
-import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { startSandbox, DEFAULT_SEED, type Sandbox } from '../sandbox/index.ts';
+import { startSandboxIssuer, type SandboxIssuer, type TokenOptions } from '../access/sandbox-issuer.ts';
+import { authConfigToEnv } from '../access/tokens.ts';
+import type { Role } from '../access/caller.ts';
+import { settingsEnv } from './settings.ts';
 import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -24,6 +37,10 @@ export interface StackOptions {
   onLog?: (line: string) => void;
   /** Time to wait for every process to be ready, in milliseconds. */
   readyTimeoutMs?: number;
+  /** Folder of the audit trail. Default: a temporary folder, removed when the stack closes. */
+  auditDir?: string;
+  /** More environment for every process (e.g. limits). */
+  env?: Record<string, string>;
 }
 
 export interface Stack {
@@ -31,9 +48,19 @@ export interface Stack {
   healthUrl: string;
   subgraphUrls: Record<SubgraphName, string>;
   sandbox: Sandbox;
-  /** The environment given to the subgraph processes (city endpoints and keys, the personKey secret). */
+  /** The sandbox's identity provider. */
+  issuer: SandboxIssuer;
+  /** A bearer token from the sandbox's identity provider. */
+  token(role: Role, options?: TokenOptions): Promise<string>;
+  auditDir: string;
+  /** The environment given to the subgraph processes (city endpoints and keys, the secrets). */
   env: Record<string, string>;
   close(): Promise<void>;
+}
+
+/** A sandbox secret, the same for the same seed and purpose. */
+export function sandboxSecret(seed: number, purpose: string): string {
+  return createHmac('sha256', 'lgnet-sandbox').update(`${purpose}:${seed}`).digest('base64url');
 }
 
 interface Child {
@@ -79,18 +106,32 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const onLog = options.onLog ?? (() => {});
   const host = options.host ?? '127.0.0.1';
   const timeoutMs = options.readyTimeoutMs ?? 60_000;
+  const seed = options.sandbox?.seed ?? DEFAULT_SEED;
   const sandbox = await startSandbox({ ...options.sandbox, host });
+  // Tokens are minted on this machine only, whatever HOST says.
+  const issuer = await startSandboxIssuer({ host: '127.0.0.1' });
+  const ownAuditDir = options.auditDir ? null : mkdtempSync(join(tmpdir(), 'lgnet-audit-'));
+  const auditDir = options.auditDir ?? ownAuditDir!;
   const children: ChildProcess[] = [];
   const close = async () => {
     await Promise.all(children.map(stopProcess));
-    await sandbox.close();
+    await Promise.all([sandbox.close(), issuer.close()]);
+    if (ownAuditDir) rmSync(ownAuditDir, { recursive: true, force: true });
   };
   try {
+    const shared: Record<string, string> = {
+      ...authConfigToEnv({ issuer: issuer.issuer, audience: issuer.audience, algorithms: issuer.algorithms, jwksUrl: issuer.jwksUrl }),
+      // The sandbox is for trying the graph out: tools may read its schema.
+      [settingsEnv.introspection]: '1',
+      HOST: host,
+      ...options.env,
+    };
     const env: Record<string, string> = {
       ...sandbox.env,
-      // A fresh secret per sandbox run: pseudonyms are stable within a run only.
-      [PERSON_KEY_SECRET_ENV]: randomBytes(32).toString('base64url'),
-      HOST: host,
+      ...shared,
+      [PERSON_KEY_SECRET_ENV]: sandboxSecret(seed, 'person-key'),
+      [settingsEnv.graphSecret]: sandboxSecret(seed, 'graph'),
+      [settingsEnv.auditDir]: auditDir,
       PORT: '0',
     };
     const subgraphs = subgraphNames.map((name) => {
@@ -105,7 +146,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const subgraphUrls = Object.fromEntries(
       await Promise.race([Promise.all(subgraphs.map(async ([name, c]) => [name, await c.url] as const)), deadline]),
     ) as Record<SubgraphName, string>;
-    const gatewayEnv: Record<string, string> = { HOST: host, PORT: String(options.port) };
+    const gatewayEnv: Record<string, string> = { ...shared, PORT: String(options.port) };
     for (const name of subgraphNames) gatewayEnv[`LGNET_SUBGRAPH_${name.toUpperCase()}_URL`] = subgraphUrls[name];
     const gateway = startProcess('gateway/main.ts', [], gatewayEnv, 'gateway', onLog);
     children.push(gateway.proc);
@@ -117,7 +158,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (ok) break;
       await Promise.race([sleep(100), deadline]);
     }
-    return { gatewayUrl, healthUrl, subgraphUrls, sandbox, env, close };
+    return { gatewayUrl, healthUrl, subgraphUrls, sandbox, issuer, token: (role, o) => issuer.mint(role, o), auditDir, env, close };
   } catch (e) {
     await close();
     throw e;

@@ -48,6 +48,11 @@ export const graphCodes = {
   FORBIDDEN: 'FORBIDDEN',
 } as const;
 
+/** The caller may not do this, whatever they send: a rule, not a mistake in the request. */
+export function forbidden(message: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: graphCodes.FORBIDDEN, ...extra } });
+}
+
 export function badInput(message: string, extra: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code: graphCodes.BAD_USER_INPUT, ...extra } });
 }

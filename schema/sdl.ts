@@ -1,7 +1,8 @@
 /**
  * Each subgraph's SDL, as served by its process and as composed into the
  * supergraph. The people, services and housing subgraphs share the value
- * types in `subgraphs/common.graphql`.
+ * types in `subgraphs/common.graphql`; every subgraph declares who may read
+ * what with the directive of `subgraphs/access.graphql`.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,8 @@ const read = (file: string) => readFileSync(dir + file, 'utf8');
 
 export function subgraphSdl(name: SubgraphName): string {
   const own = read(`${name}.graphql`);
-  return name === 'registry' ? own : `${own}\n${read('common.graphql')}`;
+  const shared = name === 'registry' ? [] : [read('common.graphql')];
+  return [own, ...shared, read('access.graphql')].join('\n');
 }
 
 export const supergraphPath = fileURLToPath(new URL('./supergraph.graphql', import.meta.url));

@@ -6,6 +6,8 @@
  * SANDBOX_SEED, SANDBOX_FAULTS (e.g. `090064=down,015146=slow:5000`),
  * LOG=1 to print the processes' logs.
  */
+import { removeSandboxState, writeSandboxState } from '../access/sandbox-issuer.ts';
+import { defaultAuditDir } from '../runtime/settings.ts';
 import { startStack } from '../runtime/stack.ts';
 
 const port = Number(process.env.PORT ?? 4000);
@@ -15,6 +17,8 @@ console.log('Starting the LGNet sandbox, subgraphs and gateway...');
 const stack = await startStack({
   port,
   host,
+  // The sandbox keeps its audit trail across starts, in a folder git ignores.
+  auditDir: process.env.LGNET_AUDIT_DIR || defaultAuditDir,
   sandbox: {
     scale: process.env.SANDBOX_SCALE ? Number(process.env.SANDBOX_SCALE) : undefined,
     seed: process.env.SANDBOX_SEED ? Number(process.env.SANDBOX_SEED) : undefined,
@@ -29,6 +33,8 @@ const stack = await startStack({
   process.exit(1);
 });
 
+// Where `npm run token` finds this sandbox's identity provider.
+writeSandboxState({ gatewayUrl: stack.gatewayUrl, tokenUrl: stack.issuer.tokenUrl, pid: process.pid });
 const cities = stack.sandbox.population.size;
 console.log(`
 Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.
@@ -38,8 +44,11 @@ Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.
   Subgraphs ${Object.entries(stack.subgraphUrls).map(([n, u]) => `${n} ${u}`).join('\n            ')}
   Sandbox   ${cities} city systems on ${host}${process.env.SANDBOX_FAULTS ? `, faults: ${process.env.SANDBOX_FAULTS}` : ''}
 
-Try:
-  curl -s ${stack.gatewayUrl.replace('127.0.0.1', 'localhost')} -H 'content-type: application/json' \\
+  Audit     ${stack.auditDir}
+
+Try (every request needs a token; roles: operator --city <ISTAT code>, analyst, dashboard):
+  TOKEN=$(npm run --silent token -- analyst)
+  curl -s ${stack.gatewayUrl.replace('127.0.0.1', 'localhost')} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{"query":"{ cities { code name source { kind status } } }"}'
 
 Ctrl-C stops everything.`);
@@ -49,6 +58,7 @@ const stop = async () => {
   if (stopping) return;
   stopping = true;
   console.log('\nStopping...');
+  removeSandboxState();
   await stack.close();
   process.exit(0);
 };

@@ -3,17 +3,26 @@
  *
  * Environment: PORT (0 = any free port; the chosen URL is printed as a JSON
  * line `{"ready": "<url>"}` on stdout), HOST (default 127.0.0.1),
- * LGNET_PERSON_KEY_SECRET, and the endpoint and key variables named in the
- * city configs (adapters/cities).
+ * LGNET_PERSON_KEY_SECRET, LGNET_GRAPH_SECRET, LGNET_AUDIT_DIR, the token
+ * settings LGNET_AUTH_* (access/tokens.ts), optionally
+ * LGNET_SUPPRESSION_THRESHOLD, LGNET_INTROSPECTION and LGNET_LIMIT_*, and the
+ * endpoint and key variables named in the city configs (adapters/cities).
  */
+import { join } from 'node:path';
 import { Agent } from 'undici';
+import { openAuditLog } from '../access/audit.ts';
+import { createIdCodec, deriveKey } from '../access/opaque-id.ts';
+import { authConfigFromEnv, createTokenVerifier } from '../access/tokens.ts';
 import { createConnector } from '../adapters/connectors/index.ts';
 import { createFleet } from '../adapters/fleet.ts';
 import type { Domain } from '../schema/code-lists.ts';
 import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
+import { demandLimitsFromEnv } from '../runtime/limits.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { runService } from '../runtime/process.ts';
+import { auditDir, graphSecret, introspection, suppressionThreshold } from '../runtime/settings.ts';
 import { housingResolvers } from './housing/resolvers.ts';
+import { createCursorCodec } from './people/paging.ts';
 import { peopleResolvers } from './people/resolvers.ts';
 import { registryResolvers } from './registry/resolvers.ts';
 import { servicesResolvers } from './services/resolvers.ts';
@@ -30,19 +39,34 @@ const logger = createLogger(`subgraph:${name}`);
 // Keep-alive connections to the cities' systems, a bounded number per city.
 const dispatcher = new Agent({ connections: 16, keepAliveTimeout: 10_000 });
 await runService(logger, async () => {
+  const env = process.env;
+  const secret = graphSecret(env);
   const fleet = createFleet({
-    env: process.env,
+    env,
     deps: { dispatcher, now: Date.now, logger },
     createConnector,
     // The registry reports on every source; a domain subgraph reads only its own.
     domains: name === 'registry' ? undefined : [name as Domain],
   });
+  const dir = auditDir(env);
+  // The registry reads the trail (for operators' access logs); the domain subgraphs each write their own file.
+  const audit = name === 'registry' ? null : await openAuditLog(join(dir, `${name}.jsonl`));
   const server = await startSubgraph({
     name,
     resolvers: resolvers[name],
-    fleet,
-    port: Number(process.env.PORT ?? 0),
-    host: process.env.HOST ?? '127.0.0.1',
+    deps: {
+      fleet,
+      ids: createIdCodec(secret),
+      cursors: createCursorCodec(deriveKey(secret, 'cursor')),
+      suppressionThreshold: suppressionThreshold(env),
+      auditDir: dir,
+    },
+    verify: createTokenVerifier(authConfigFromEnv(env)),
+    audit,
+    limits: demandLimitsFromEnv(env),
+    introspection: introspection(env),
+    port: Number(env.PORT ?? 0),
+    host: env.HOST ?? '127.0.0.1',
     logger,
   });
   return {

@@ -5,11 +5,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCityConfigs } from '../adapters/config.ts';
 import { defaultCitiesDir } from '../adapters/fleet.ts';
+import { createIdCodec, type IdCodec, type IdKind } from '../access/opaque-id.ts';
 import { startStack, type Stack } from '../runtime/stack.ts';
 import { gql, type GraphQLResponse } from './helpers.ts';
 
 let stack: Stack;
 let url: string;
+let analyst: string;
+let ids: IdCodec;
+
+/** Asks the gateway as an analyst, unless another token is given. */
+const ask = (query: string, variables?: Record<string, unknown>, token = analyst) => gql(url, query, variables, { authorization: `Bearer ${token}` });
+/** The graph's opaque id of a sandbox record. */
+const idOf = (kind: IdKind, city: string, localId: string) => ids.encode(kind, city, localId);
 
 /**
  * The registry may hold cities whose systems are not connected yet (no sandbox
@@ -24,6 +32,8 @@ const errorsOf = (r: GraphQLResponse) => [...new Set((r.errors ?? []).map((e) =>
 beforeAll(async () => {
   stack = await startStack({ port: 0 });
   url = stack.gatewayUrl;
+  analyst = await stack.token('analyst');
+  ids = createIdCodec(stack.env.LGNET_GRAPH_SECRET!);
 });
 afterAll(async () => {
   await stack?.close();
@@ -33,7 +43,7 @@ const PAGE = /* GraphQL */ `
   query Page($filter: BeneficiaryFilter, $first: Int, $after: String) {
     beneficiaries(filter: $filter, first: $first, after: $after) {
       totalCount
-      nodes { id personKey city { code } sex birthYear citizenship intake { date channel status } givenName familyName fiscalCode birthDate }
+      nodes { id personKey city { code } sex birthYear citizenship intake { month channel status } }
       pageInfo { hasNextPage endCursor }
       coverage { citiesAsked citiesAnswered missing { city { code } code reason } }
     }
@@ -46,7 +56,7 @@ async function allPages(filter: Record<string, unknown> = {}, first = 500) {
   let pages = 0;
   let totalCount = 0;
   for (;;) {
-    const r: GraphQLResponse = await gql(url, PAGE, { filter, first, after });
+    const r: GraphQLResponse = await ask(PAGE, { filter, first, after });
     expect(r.errors).toBeUndefined();
     const conn: Record<string, any> = r.data!.beneficiaries;
     totalCount = conn.totalCount;
@@ -74,15 +84,16 @@ describe('the gateway', () => {
   });
 
   it('refuses a malformed query with a coded error', async () => {
-    const r = await gql(url, '{ beneficiaries(first: 5) { nodes { id } ');
+    const r = await ask('{ beneficiaries(first: 5) { nodes { id } ');
     expect(r.status).toBe(400);
     expect(r.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
   });
 });
 
 describe('the published contract', () => {
-  it('answers a query using every name dashboards are written against', async () => {
-    const r = await gql(url, /* GraphQL */ `
+  it('answers a query using every name dashboards are written against, to the city operators who may read them all', async () => {
+    const sassari = await stack.token('operator', { city: '090064' });
+    const r = await ask(/* GraphQL */ `
       {
         cities { code name editions source { kind status asOf } dataQuality { entity received accepted rejected reasons { code count } } }
         beneficiaries(filter: { cities: ["090064"] }, first: 3, after: null) {
@@ -100,7 +111,7 @@ describe('the published contract', () => {
         housingResources(filter: { cities: ["090064"] }) { totalCount nodes { id kind } }
         services(filter: { cities: ["090064"] }) { totalCount nodes { id category } }
       }
-    `);
+    `, undefined, sassari);
     expect(errorsOf(r)).toEqual(expectedErrors());
     expect(r.data!.cities).toHaveLength(registered.length);
     expect(r.data!.beneficiaries.nodes).toHaveLength(3);
@@ -111,7 +122,7 @@ describe('the published contract', () => {
 
 describe('the schema through the gateway', () => {
   it('can be read by tools, with the descriptions analysts rely on', async () => {
-    const r = await gql(url, '{ __type(name: "Beneficiary") { description fields { name description } } }');
+    const r = await ask('{ __type(name: "Beneficiary") { description fields { name description } } }');
     expect(r.errors).toBeUndefined();
     const type = r.data!.__type;
     expect(type.description).toMatch(/taken in charge/);
@@ -124,7 +135,7 @@ describe('the schema through the gateway', () => {
 
 describe('cities', () => {
   it('lists the 24 municipalities of the three editions with their ISTAT codes and sources', async () => {
-    const r = await gql(url, '{ cities { code name region editions operatingBody source { kind status } sources { id kind domains } } }');
+    const r = await ask('{ cities { code name region editions operatingBody source { kind status } sources { id kind domains } } }');
     expect(r.errors).toBeUndefined();
     const cities = r.data!.cities as Array<Record<string, any>>;
     expect(cities.map((c) => c.code)).toEqual(registered.map((c) => c.code).sort());
@@ -136,7 +147,7 @@ describe('cities', () => {
       expect(c.sources.length, c.code).toBeGreaterThan(0);
       expect(['REST', 'CSV']).toContain(c.source.kind);
     }
-    const lgnet3 = await gql(url, '{ cities(edition: LGNET3) { code } }');
+    const lgnet3 = await ask('{ cities(edition: LGNET3) { code } }');
     expect(lgnet3.data!.cities).toHaveLength(registered.filter((c) => c.editions.includes('LGNET3')).length);
   });
 });
@@ -157,31 +168,29 @@ describe('beneficiaries', () => {
     expect(held).toBeGreaterThanOrEqual(9000);
   });
 
-  it('show pseudonyms and birth years, never names or fiscal codes, to an anonymous caller', async () => {
-    const r = await gql(url, PAGE, { filter: { cities: ['082053'] }, first: 20 });
+  it('show analysts pseudonyms, birth years and intake months', async () => {
+    const r = await ask(PAGE, { filter: { cities: ['082053'] }, first: 20 });
+    expect(r.errors).toBeUndefined();
     const nodes = r.data!.beneficiaries.nodes as Array<Record<string, any>>;
     expect(nodes).toHaveLength(20);
     for (const n of nodes) {
       expect(n.personKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      expect(n.givenName).toBeNull();
-      expect(n.familyName).toBeNull();
-      expect(n.fiscalCode).toBeNull();
-      expect(n.birthDate).toBeNull();
       expect(n.birthYear).toBeGreaterThan(1930);
+      expect(n.intake.month).toMatch(/^\d{4}-\d{2}$/);
     }
   });
 
   it('give a person who moved between cities the same personKey in both', async () => {
     const byFiscalCode = new Map<string, string[]>();
     for (const [city, pop] of stack.sandbox.population) {
-      for (const b of pop.beneficiaries) byFiscalCode.set(b.fiscalCode, [...(byFiscalCode.get(b.fiscalCode) ?? []), `${city}:${b.localId}`]);
+      for (const b of pop.beneficiaries) byFiscalCode.set(b.fiscalCode, [...(byFiscalCode.get(b.fiscalCode) ?? []), idOf('Beneficiary', city, b.localId)]);
     }
-    const brokenIds = new Set([...stack.sandbox.broken].flatMap(([city, list]) => list.filter((b) => b.entity === 'beneficiaries').map((b) => `${city}:${b.localId}`)));
+    const brokenIds = new Set([...stack.sandbox.broken].flatMap(([city, list]) => list.filter((b) => b.entity === 'beneficiaries').map((b) => idOf('Beneficiary', city, b.localId))));
     const moved = [...byFiscalCode.values()].filter((ids) => ids.length === 2 && ids.every((id) => !brokenIds.has(id))).slice(0, 5);
     expect(moved).toHaveLength(5);
     const keys = new Set<string>();
     for (const [a, b] of moved) {
-      const r = await gql(url, 'query($a: ID!, $b: ID!) { a: beneficiary(id: $a) { personKey } b: beneficiary(id: $b) { personKey } }', { a, b });
+      const r = await ask('query($a: ID!, $b: ID!) { a: beneficiary(id: $a) { personKey } b: beneficiary(id: $b) { personKey } }', { a, b });
       expect(r.data!.a.personKey).toBe(r.data!.b.personKey);
       keys.add(r.data!.a.personKey);
     }
@@ -190,17 +199,17 @@ describe('beneficiaries', () => {
   });
 
   it('refuses an unknown city and a page larger than 500 with coded errors', async () => {
-    const bad = await gql(url, PAGE, { filter: { cities: ['999999'] }, first: 5 });
+    const bad = await ask(PAGE, { filter: { cities: ['999999'] }, first: 5 });
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    const big = await gql(url, PAGE, { first: 501 });
+    const big = await ask(PAGE, { first: 501 });
     expect(big.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('refuses a cursor it did not issue, or one issued for another filter', async () => {
-    const forged = await gql(url, PAGE, { first: 5, after: 'not-a-cursor' });
+    const forged = await ask(PAGE, { first: 5, after: 'not-a-cursor' });
     expect(forged.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    const page = await gql(url, PAGE, { filter: { cities: ['082053'] }, first: 5 });
-    const other = await gql(url, PAGE, { filter: { cities: ['090064'] }, first: 5, after: page.data!.beneficiaries.pageInfo.endCursor });
+    const page = await ask(PAGE, { filter: { cities: ['082053'] }, first: 5 });
+    const other = await ask(PAGE, { filter: { cities: ['090064'] }, first: 5, after: page.data!.beneficiaries.pageInfo.endCursor });
     expect(other.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(other.errors?.[0]?.message).toMatch(/different filter/);
   });
@@ -210,7 +219,7 @@ describe('beneficiaries', () => {
     const { ids, totalCount } = await allPages(filter, 137);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBe(totalCount);
-    const r = await gql(url, 'query($id: ID!) { a: beneficiary(id: $id) { intake { channel status } } }', { id: ids[ids.length - 1] });
+    const r = await ask('query($id: ID!) { a: beneficiary(id: $id) { intake { channel status } } }', { id: ids[ids.length - 1] });
     expect(r.data!.a.intake).toEqual({ channel: 'MOBILE_UNIT', status: 'ACTIVE' });
     let expected = 0;
     for (const city of filter.cities) {
@@ -230,9 +239,9 @@ describe('joins', () => {
         nodes {
           id
           city { code name region }
-          placements { id from to resource { id kind capacity city { name } } }
-          enrollments { id from service { id category name } }
-          civicProjects { id status signedOn }
+          placements { id fromMonth toMonth resource { id kind capacity city { name } } }
+          enrollments { id fromMonth service { id category name } }
+          civicProjects { id status signedMonth }
         }
       }
     }
@@ -240,14 +249,14 @@ describe('joins', () => {
 
   it('bring each beneficiary its placements, enrolments and civic projects from the other subgraphs', async () => {
     const city = '015146';
-    const r = await gql(url, JOINS, { filter: { cities: [city] }, first: 200 });
+    const r = await ask(JOINS, { filter: { cities: [city] }, first: 200 });
     expect(r.errors).toBeUndefined();
     const pop = stack.sandbox.population.get(city)!;
     const nodes = r.data!.beneficiaries.nodes as Array<Record<string, any>>;
     const brokenIds = new Set((stack.sandbox.broken.get(city) ?? []).map((b) => `${b.entity}:${b.localId}`));
     let withPlacements = 0;
     for (const n of nodes) {
-      const localId = n.id.slice(7);
+      const localId = ids.decode(n.id, 'Beneficiary')!.localId;
       const valid = (entity: string, list: Array<{ localId: string; beneficiaryId: string }>) =>
         list.filter((x) => x.beneficiaryId === localId && !brokenIds.has(`${entity}:${x.localId}`)).length;
       expect(n.placements).toHaveLength(valid('placements', pop.placements));
@@ -255,16 +264,18 @@ describe('joins', () => {
       expect(n.civicProjects).toHaveLength(valid('civicProjects', pop.civicProjects));
       expect(n.city).toEqual({ code: city, name: 'Milano', region: 'Lombardia' });
       for (const p of n.placements) {
-        const resourceId = pop.placements.find((x) => `${city}:${x.localId}` === p.id)!.resourceId;
+        const placementId = ids.decode(p.id, 'Placement')!.localId;
+        const resourceId = pop.placements.find((x) => x.localId === placementId)!.resourceId;
         if (brokenIds.has(`housingResources:${resourceId}`)) expect(p.resource).toBeNull();
-        else expect(p.resource).toMatchObject({ id: `${city}:${resourceId}`, city: { name: 'Milano' } });
+        else expect(p.resource).toMatchObject({ id: idOf('HousingResource', city, resourceId), city: { name: 'Milano' } });
       }
       if (n.placements.length) withPlacements++;
       for (const e of n.enrollments) {
         // The service is there unless the city sent a broken record of it.
-        const serviceId = pop.enrollments.find((x) => `${city}:${x.localId}` === e.id)!.serviceId;
+        const enrollmentId = ids.decode(e.id, 'Enrollment')!.localId;
+        const serviceId = pop.enrollments.find((x) => x.localId === enrollmentId)!.serviceId;
         if (brokenIds.has(`services:${serviceId}`)) expect(e.service).toBeNull();
-        else expect(e.service).toMatchObject({ id: `${city}:${serviceId}`, category: expect.stringMatching(/^[A-Z_]+$/) });
+        else expect(e.service).toMatchObject({ id: idOf('Service', city, serviceId), category: expect.stringMatching(/^[A-Z_]+$/) });
       }
     }
     expect(withPlacements).toBeGreaterThan(0);
@@ -273,7 +284,7 @@ describe('joins', () => {
   it('cost upstream requests that grow with the number of cities, not of records', async () => {
     const countFor = async (cities: string[], first: number) => {
       stack.sandbox.resetRequestCounts();
-      const r = await gql(url, JOINS, { filter: { cities }, first });
+      const r = await ask(JOINS, { filter: { cities }, first });
       expect(r.errors).toBeUndefined();
       const held = cities.reduce((n, c) => n + stack.sandbox.population.get(c)!.beneficiaries.length, 0);
       expect(r.data!.beneficiaries.nodes.length).toBeGreaterThan(Math.min(first, held) * 0.9);
@@ -296,7 +307,7 @@ describe('joins', () => {
 
 describe('catalogues', () => {
   it('list housing resources with capacity and occupancy, filtered by kind', async () => {
-    const r = await gql(url, '{ housingResources(filter: { kinds: [PROTECTED_SHELTER] }) { totalCount nodes { id city { code } kind capacity occupancy available } coverage { citiesAsked citiesAnswered } } }');
+    const r = await ask('{ housingResources(filter: { kinds: [PROTECTED_SHELTER] }) { totalCount nodes { id city { code } kind capacity occupancy available } coverage { citiesAsked citiesAnswered } } }');
     expect(errorsOf(r)).toEqual(expectedErrors());
     const list = r.data!.housingResources;
     expect(list.totalCount).toBe(list.nodes.length);
@@ -309,18 +320,18 @@ describe('catalogues', () => {
   });
 
   it("list each city's services, filtered by city and category", async () => {
-    const r = await gql(url, '{ services(filter: { cities: ["082053"], categories: [ONE_STOP_SHOP, LANGUAGE_COURSE] }) { totalCount nodes { id city { code } name category } } }');
+    const r = await ask('{ services(filter: { cities: ["082053"], categories: [ONE_STOP_SHOP, LANGUAGE_COURSE] }) { totalCount nodes { id city { code } name category } } }');
     expect(r.errors).toBeUndefined();
     const nodes = r.data!.services.nodes as Array<Record<string, any>>;
     const expected = stack.sandbox.population.get('082053')!.services.filter((s) => ['ONE_STOP_SHOP', 'LANGUAGE_COURSE'].includes(s.category));
     const brokenIds = new Set((stack.sandbox.broken.get('082053') ?? []).filter((b) => b.entity === 'services').map((b) => b.localId));
-    expect(nodes.map((n) => n.id).sort()).toEqual(expected.filter((s) => !brokenIds.has(s.localId)).map((s) => `082053:${s.localId}`).sort());
+    expect(nodes.map((n) => n.id).sort()).toEqual(expected.filter((s) => !brokenIds.has(s.localId)).map((s) => idOf('Service', '082053', s.localId)).sort());
   });
 });
 
 describe('data quality', () => {
   it('counts every record a city sent as accepted or rejected with its reason, while its neighbours still arrive', async () => {
-    const r = await gql(url, '{ cities { code dataQuality { entity received accepted rejected reasons { code count } } } }');
+    const r = await ask('{ cities { code dataQuality { entity received accepted rejected reasons { code count } } } }');
     expect(errorsOf(r)).toEqual(expectedErrors());
     let totalRejected = 0;
     for (const c of r.data!.cities as Array<{ code: string; dataQuality: Array<Record<string, any>> }>) {
@@ -346,12 +357,12 @@ describe('data quality', () => {
     const all = stack.sandbox.population.get(city)!.beneficiaries;
     const at = all.findIndex((b) => b.localId === broken.localId);
     const neighbours = [all[at - 1], all[at + 1]].filter((b) => b && !brokenList.some((x) => x.localId === b.localId && x.entity === 'beneficiaries'));
-    const q = await gql(url, 'query($id: ID!, $n: ID!) { broken: beneficiary(id: $id) { id } neighbour: beneficiary(id: $n) { id } }', {
-      id: `${city}:${broken.localId}`,
-      n: `${city}:${neighbours[0]!.localId}`,
+    const q = await ask('query($id: ID!, $n: ID!) { broken: beneficiary(id: $id) { id } neighbour: beneficiary(id: $n) { id } }', {
+      id: idOf('Beneficiary', city, broken.localId),
+      n: idOf('Beneficiary', city, neighbours[0]!.localId),
     });
     expect(q.data!.broken).toBeNull();
-    expect(q.data!.neighbour).toEqual({ id: `${city}:${neighbours[0]!.localId}` });
+    expect(q.data!.neighbour).toEqual({ id: idOf('Beneficiary', city, neighbours[0]!.localId) });
   });
 });
 
@@ -359,7 +370,7 @@ describe('a city that fails', () => {
   it('is named in the coverage and in a coded error, while the other cities answer', async () => {
     await stack.sandbox.setFaults('090064=down,082053=html,063049=garbage');
     try {
-      const r = await gql(url, PAGE, { filter: { cities: ['090064', '082053', '063049', '015146'] }, first: 50 });
+      const r = await ask(PAGE, { filter: { cities: ['090064', '082053', '063049', '015146'] }, first: 50 });
       const conn = r.data!.beneficiaries;
       expect(conn.coverage.citiesAsked).toBe(4);
       expect(conn.coverage.citiesAnswered).toBe(1);
@@ -386,7 +397,7 @@ describe('a city that fails', () => {
     // Roma keeps people and services in the city's API, housing in a second system.
     await stack.sandbox.setFaults('058091/housing=down');
     try {
-      const r = await gql(url, '{ beneficiaries(filter: { cities: ["058091"] }, first: 20) { nodes { id sex placements { id } enrollments { id } } } }');
+      const r = await ask('{ beneficiaries(filter: { cities: ["058091"] }, first: 20) { nodes { id sex placements { id } enrollments { id } } } }');
       const nodes = r.data!.beneficiaries.nodes as Array<Record<string, any>>;
       expect(nodes).toHaveLength(20);
       for (const n of nodes) {
@@ -402,7 +413,7 @@ describe('a city that fails', () => {
 
   it('is stepped over when it fails in the middle of a walk, and named on every page to the end', async () => {
     const filter = { cities: ['015146', '090064'] };
-    const page1 = await gql(url, PAGE, { filter, first: 300 });
+    const page1 = await ask(PAGE, { filter, first: 300 });
     expect(page1.data!.beneficiaries.nodes.every((n: { city: { code: string } }) => n.city.code === '015146')).toBe(true);
     await stack.sandbox.setFaults('015146=down');
     const ids: string[] = [];
@@ -410,7 +421,7 @@ describe('a city that fails', () => {
     let last: Record<string, any> = {};
     try {
       for (let n = 0; n < 20; n++) {
-        const r = await gql(url, PAGE, { filter, first: 300, after });
+        const r = await ask(PAGE, { filter, first: 300, after });
         last = r.data!.beneficiaries;
         expect(last.coverage.missing.map((m: { city: { code: string }; code: string }) => [m.city.code, m.code])).toEqual([['015146', 'CITY_UNAVAILABLE']]);
         ids.push(...last.nodes.map((x: { id: string }) => x.id));
@@ -431,12 +442,12 @@ describe('a city that fails', () => {
   it('serving its last good export after a broken one is flagged stale, not passed off as current', async () => {
     // Aosta's config checks its export every 2 s; read it once so there is a good snapshot.
     const question = '{ beneficiaries(filter: { cities: ["007003"] }, first: 5) { nodes { id } coverage { citiesAnswered stale { city { code } asOf } } } }';
-    const fresh = await gql(url, question);
+    const fresh = await ask(question);
     expect(fresh.data!.beneficiaries.coverage.stale).toEqual([]);
     await stack.sandbox.setFaults('007003=html');
     try {
       await new Promise((resolve) => setTimeout(resolve, 2_100));
-      const r = await gql(url, question);
+      const r = await ask(question);
       const conn = r.data!.beneficiaries;
       expect(conn.nodes).toHaveLength(5);
       expect(conn.coverage.citiesAnswered).toBe(1);

@@ -3,11 +3,10 @@
  * and the placements it adds to a beneficiary.
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph';
-import { globalId, type HousingResource, type Placement } from '../../schema/records.ts';
+import type { HousingResource, Placement } from '../../schema/records.ts';
 import type { SubgraphContext } from '../shared/context.ts';
-import { listAcross, loadById, loadChildren } from '../shared/records.ts';
-
-const id = (r: { city: string; localId: string }) => globalId(r.city, r.localId);
+import { month } from '../shared/scalars.ts';
+import { beneficiaryRef, idOf, listAcross, loadById, loadChildren, loadRecord } from '../shared/records.ts';
 
 export const housingResolvers: GraphQLResolverMap<SubgraphContext> = {
   Query: {
@@ -16,16 +15,18 @@ export const housingResolvers: GraphQLResolverMap<SubgraphContext> = {
   },
   HousingResource: {
     __resolveReference: (ref: { id: string }, ctx: SubgraphContext) => loadById(ctx, 'housingResources', ref.id),
-    id,
+    id: (r: HousingResource, _: unknown, ctx: SubgraphContext) => idOf(ctx, 'housingResources', r),
     city: (r: HousingResource) => ({ code: r.city }),
     available: (r: HousingResource) => Math.max(0, r.capacity - r.occupancy),
   },
   Placement: {
-    id,
-    resource: (p: Placement, _: unknown, ctx: SubgraphContext) => loadById(ctx, 'housingResources', globalId(p.city, p.resourceId)),
+    id: (p: Placement, _: unknown, ctx: SubgraphContext) => idOf(ctx, 'placements', p),
+    resource: (p: Placement, _: unknown, ctx: SubgraphContext) => loadRecord(ctx, 'housingResources', p.city, p.resourceId),
+    fromMonth: (p: Placement) => month(p.from),
+    toMonth: (p: Placement) => month(p.to),
   },
   Beneficiary: {
-    __resolveReference: (ref: { id: string }) => ref,
-    placements: (b: { id: string }, _: unknown, ctx: SubgraphContext) => loadChildren(ctx, 'placements', b.id),
+    __resolveReference: (ref: { id: string }, ctx: SubgraphContext) => beneficiaryRef(ctx, ref),
+    placements: (b: { city: string; localId: string }, _: unknown, ctx: SubgraphContext) => loadChildren(ctx, 'placements', b),
   },
 };

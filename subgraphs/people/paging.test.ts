@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { CityError } from '../../schema/errors.ts';
 import type { FanOut } from '../shared/fan-out.ts';
-import { decodeCursor, encodeCursor, readPage, type Cursor, type PageRequest } from './paging.ts';
+import { createCursorCodec, readPage, type Cursor, type PageRequest } from './paging.ts';
+
+const cursors = createCursorCodec(Buffer.alloc(32, 7));
+const roundTrip = (c: Cursor) => cursors.decode(cursors.encode(c, 'analyst'), 'analyst') as Cursor;
 
 /** Three cities with known records; `fail` decides, per call, whether a city fails. */
 function world(sizes: Record<string, number>) {
@@ -46,7 +49,7 @@ function world(sizes: Record<string, number>) {
       seen.push(...page.nodes);
       last = page.end;
       if (!page.hasNextPage) return { seen, end: last, pages: n };
-      start = decodeCursor(encodeCursor(page.end))!;
+      start = roundTrip(page.end);
     }
     throw new Error('the walk did not end');
   }
@@ -184,15 +187,33 @@ describe('paging across cities, on later pages', () => {
 });
 
 describe('cursors', () => {
+  const c: Cursor = { city: '015146', offset: 500, filter: 'abc', skipped: [{ city: '001272', offset: 42, code: 'CITY_TIMEOUT', detail: 'no complete answer within 10000 ms' }], counted: 1234 };
+
   it('survive the round trip, skipped cities included', () => {
-    const c: Cursor = { city: '015146', offset: 500, filter: 'abc', skipped: [{ city: '001272', offset: 42, code: 'CITY_TIMEOUT', detail: 'no complete answer within 10000 ms' }], counted: 1234 };
-    expect(decodeCursor(encodeCursor(c))).toEqual(c);
+    expect(roundTrip(c)).toEqual(c);
   });
 
-  it.each(['', 'not-a-cursor', Buffer.from('[1,"015146",0,"abc"]').toString('base64url'), Buffer.from('[2,"015146",-1,"abc",[]]').toString('base64url')])(
+  it.each(['', 'not-a-cursor', Buffer.from('[3,"015146",0,"abc",[],0]').toString('base64url'), 'a.b.c', 'x'.repeat(100_000)])(
     'are refused when not issued by this API: %s',
     (text) => {
-      expect(decodeCursor(text)).toBeNull();
+      expect(cursors.decode(text, 'analyst')).toHaveProperty('refused');
     },
   );
+
+  it('are refused when altered, even by one character of the payload', () => {
+    const text = cursors.encode(c, 'analyst');
+    const [payload, sig] = text.split('.') as [string, string];
+    const forged = Buffer.from(JSON.stringify([3, '015146', 500, 'abc', [], 123462188])).toString('base64url');
+    expect(cursors.decode(`${forged}.${sig}`, 'analyst')).toEqual({ refused: expect.stringMatching(/altered/) });
+    const flipped = payload.slice(0, -1) + (payload.endsWith('A') ? 'B' : 'A');
+    expect(cursors.decode(`${flipped}.${sig}`, 'analyst')).toHaveProperty('refused');
+  });
+
+  it('are refused when issued to another caller, or signed with another key', () => {
+    const text = cursors.encode(c, 'operator|082053');
+    expect(cursors.decode(text, 'operator|015146')).toHaveProperty('refused');
+    expect(cursors.decode(text, 'analyst')).toHaveProperty('refused');
+    expect(createCursorCodec(Buffer.alloc(32, 8)).decode(text, 'operator|082053')).toHaveProperty('refused');
+    expect(cursors.decode(text, 'operator|082053')).toEqual(c);
+  });
 });

@@ -10,7 +10,7 @@
  * so to the end. Cities behind the cursor are not asked again; the cursor
  * carries how many records they held.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Where } from '../../adapters/port.ts';
 import type { CityError } from '../../schema/errors.ts';
 import type { FanOut } from '../shared/fan-out.ts';
@@ -42,11 +42,44 @@ export function filterDigest(cities: readonly string[], where: Where): string {
   return createHash('sha256').update(JSON.stringify([cities, where])).digest('base64url').slice(0, 12);
 }
 
-export function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify([3, c.city, c.offset, c.filter, c.skipped.map((s) => [s.city, s.offset, s.code, s.detail]), c.counted])).toString('base64url');
+/**
+ * Cursors are signed (HMAC-SHA256) and bound to who asked and what: a cursor
+ * carries counts and reasons that the answer repeats, so one a client forged
+ * or altered, or one issued to another role or for another question, is
+ * refused rather than believed.
+ */
+export interface CursorCodec {
+  /** `binding` names the caller (role, city) the cursor is issued to. */
+  encode(c: Cursor, binding: string): string;
+  /** The cursor, or why it is refused. */
+  decode(text: string, binding: string): Cursor | { refused: string };
 }
 
-export function decodeCursor(text: string): Cursor | null {
+/** Longest cursor accepted, in characters: a walk steps over at most every city. */
+const MAX_CURSOR_LENGTH = 16_384;
+
+export function createCursorCodec(key: Buffer): CursorCodec {
+  const mac = (binding: string, payload: string) => createHmac('sha256', key).update(binding).update('\n').update(payload).digest('base64url');
+  return {
+    encode(c, binding) {
+      const payload = Buffer.from(JSON.stringify([3, c.city, c.offset, c.filter, c.skipped.map((s) => [s.city, s.offset, s.code, s.detail]), c.counted])).toString('base64url');
+      return `${payload}.${mac(binding, payload)}`;
+    },
+    decode(text, binding) {
+      if (typeof text !== 'string' || text.length > MAX_CURSOR_LENGTH) return { refused: 'after is not a cursor this API issued' };
+      const [payload, signature, ...rest] = text.split('.');
+      if (!payload || !signature || rest.length) return { refused: 'after is not a cursor this API issued' };
+      const expected = Buffer.from(mac(binding, payload));
+      const given = Buffer.from(signature);
+      if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+        return { refused: 'after is not a cursor this API issued to you: it was altered, or issued to another caller' };
+      }
+      return decodePayload(payload) ?? { refused: 'after is not a cursor this API issued' };
+    },
+  };
+}
+
+function decodePayload(text: string): Cursor | null {
   try {
     const v = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
     if (!Array.isArray(v) || v.length !== 6 || v[0] !== 3) return null;

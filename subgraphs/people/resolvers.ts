@@ -5,12 +5,13 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { Where } from '../../adapters/port.ts';
 import type { Caller } from '../../access/caller.ts';
-import { badInput } from '../../schema/errors.ts';
-import { globalId, type Beneficiary } from '../../schema/records.ts';
+import { badInput, forbidden } from '../../schema/errors.ts';
+import type { Beneficiary } from '../../schema/records.ts';
 import type { SubgraphContext } from '../shared/context.ts';
 import { askCities, citiesToAsk, coverageOf } from '../shared/fan-out.ts';
-import { loadById } from '../shared/records.ts';
-import { decodeCursor, encodeCursor, filterDigest, readPage, type Cursor } from './paging.ts';
+import { idOf, loadById, loadRecord, refOf } from '../shared/records.ts';
+import { month } from '../shared/scalars.ts';
+import { filterDigest, readPage, type Cursor } from './paging.ts';
 
 /** Largest page an analyst may ask for. */
 export const MAX_PAGE_SIZE = 500;
@@ -28,13 +29,17 @@ function whereOf(filter: BeneficiaryFilter | null | undefined): Where {
   return where;
 }
 
-/** Only the city's own operators see who a person is. */
-export function canSeeIdentity(caller: Caller | null, city: string): boolean {
-  return caller?.role === 'operator' && caller.city === city;
+/** Who a cursor is issued to: a cursor of one role or city is refused for another. */
+function cursorBinding(caller: Caller): string {
+  return caller.role === 'operator' ? `operator|${caller.city}` : caller.role;
 }
 
-function personal<K extends keyof Beneficiary>(field: K) {
-  return (b: Beneficiary, _: unknown, ctx: SubgraphContext) => (canSeeIdentity(ctx.caller, b.city) ? b[field] : null);
+/** The cities an operator may list: their own. Asking for another city is refused, not quietly narrowed. */
+function operatorCities(caller: Caller, requested: readonly string[] | null | undefined): readonly string[] | null | undefined {
+  if (caller.role !== 'operator') return requested;
+  const others = (requested ?? []).filter((c) => c !== caller.city);
+  if (others.length) throw forbidden(`Operators of ${caller.city} may list only that city's beneficiaries; asked for ${others.slice(0, 5).join(', ')}`);
+  return requested ?? [caller.city!];
 }
 
 export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
@@ -44,15 +49,15 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
       if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
         throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}; got ${first}`);
       }
-      const { cities, unknown } = citiesToAsk(ctx.fleet.citiesServing('people'), args.filter?.cities);
+      const { cities, unknown } = citiesToAsk(ctx.fleet.citiesServing('people'), operatorCities(ctx.caller, args.filter?.cities));
       if (unknown.length) throw badInput(`Unknown city code(s), not in the registry: ${unknown.join(', ')}`, { cities: unknown });
       const where = whereOf(args.filter);
       const filtered = Object.keys(where).length > 0;
       const digest = filterDigest(cities, where);
       let start: Cursor = { city: cities[0] ?? '', offset: 0, filter: digest, skipped: [], counted: 0 };
       if (args.after) {
-        const c = decodeCursor(args.after);
-        if (!c) throw badInput('after is not a cursor this API issued');
+        const c = ctx.cursors.decode(args.after, cursorBinding(ctx.caller));
+        if ('refused' in c) throw badInput(c.refused);
         if (c.filter !== digest) throw badInput('after was issued for a different filter: page with the same filter, or start again without after');
         start = c;
       }
@@ -87,22 +92,30 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
       return {
         totalCount: page.totalCount,
         nodes: page.nodes,
-        pageInfo: { hasNextPage: page.hasNextPage, endCursor: encodeCursor(page.end) },
+        pageInfo: { hasNextPage: page.hasNextPage, endCursor: ctx.cursors.encode(page.end, cursorBinding(ctx.caller)) },
         coverage,
       };
     },
 
-    beneficiary: (_: unknown, args: { id: string }, ctx: SubgraphContext) => loadById(ctx, 'beneficiaries', args.id),
+    beneficiary: (_: unknown, args: { id: string }, ctx: SubgraphContext) => {
+      const ref = refOf(ctx, 'beneficiaries', args.id);
+      if (!ref) throw badInput('id is not a beneficiary id this graph issued');
+      if (ctx.caller.role === 'operator' && ref.city !== ctx.caller.city) {
+        throw forbidden(`Operators of ${ctx.caller.city} may read only that city's beneficiaries`);
+      }
+      return loadRecord(ctx, 'beneficiaries', ref.city, ref.localId);
+    },
   },
 
   Beneficiary: {
     __resolveReference: (ref: { id: string }, ctx: SubgraphContext) => loadById(ctx, 'beneficiaries', ref.id),
-    id: (b: Beneficiary) => globalId(b.city, b.localId),
+    id: (b: Beneficiary, _: unknown, ctx: SubgraphContext) => idOf(ctx, 'beneficiaries', b),
     city: (b: Beneficiary) => ({ code: b.city }),
     birthYear: (b: Beneficiary) => Number(b.birthDate.slice(0, 4)),
-    givenName: personal('givenName'),
-    familyName: personal('familyName'),
-    fiscalCode: personal('fiscalCode'),
-    birthDate: personal('birthDate'),
+    // The intake carries its record's city and id: the rules and the audit trail need them.
+    intake: (b: Beneficiary) => ({ ...b.intake, city: b.city, localId: b.localId }),
+  },
+  Intake: {
+    month: (i: { date: string }) => month(i.date),
   },
 };

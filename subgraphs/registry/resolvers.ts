@@ -5,7 +5,9 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { ResolvedCity } from '../../adapters/config.ts';
 import type { SourceStatus } from '../../adapters/port.ts';
-import { asCityError } from '../../schema/errors.ts';
+import { readAuditEntries } from '../../access/audit.ts';
+import { asCityError, badInput } from '../../schema/errors.ts';
+import { shown } from '../shared/fan-out.ts';
 import type { SubgraphContext } from '../shared/context.ts';
 import { editions, type EditionInfo } from './editions.ts';
 
@@ -27,6 +29,33 @@ async function sourcesOf(city: ResolvedCity, ctx: SubgraphContext) {
   });
 }
 
+/** Most access-log entries one answer holds. */
+const MAX_LOG_ENTRIES = 1000;
+
+async function accessLog(ctx: SubgraphContext, args: { first?: number | null; since?: string | null }) {
+  const first = args.first ?? 100;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_LOG_ENTRIES) throw badInput(`first must be between 1 and ${MAX_LOG_ENTRIES}; got ${first}`);
+  const since = args.since ? Date.parse(args.since) : -Infinity;
+  if (Number.isNaN(since)) throw badInput(`since: ${shown(String(args.since))} is not a date and time (ISO 8601)`);
+  const city = ctx.caller.city;
+  if (ctx.caller.role !== 'operator' || !city) return null;
+  const entries = await readAuditEntries(ctx.auditDir, (e) => Date.parse(e.time) >= since && e.cities.some((c) => c.city === city)).catch((e: NodeJS.ErrnoException) => {
+    // No trail yet: nobody has read anything.
+    if (e.code === 'ENOENT') return [];
+    throw e;
+  });
+  return entries.slice(0, first).map((e) => ({
+    time: e.time,
+    subject: e.subject,
+    role: e.role,
+    callerCity: e.callerCity ?? null,
+    records: e.cities.find((c) => c.city === city)!.records,
+    fields: e.fields,
+    operation: e.operation,
+    subgraph: e.service ?? 'unknown',
+  }));
+}
+
 /** A copy: the configs are frozen, and entity resolution tags the object it returns. */
 function cityByCode(ctx: SubgraphContext, code: string): ResolvedCity | null {
   const city = ctx.fleet.cities.find((c) => c.code === code);
@@ -37,8 +66,12 @@ export const registryResolvers: GraphQLResolverMap<SubgraphContext> = {
   Query: {
     cities: (_: unknown, args: { edition?: string | null }, ctx: SubgraphContext) =>
       ctx.fleet.cities.filter((c) => !args.edition || c.editions.includes(args.edition as ResolvedCity['editions'][number])),
-    city: (_: unknown, args: { code: string }, ctx: SubgraphContext) => cityByCode(ctx, args.code),
+    city: (_: unknown, args: { code: string }, ctx: SubgraphContext) => {
+      if (!/^\d{6}$/.test(args.code)) throw badInput(`code: ${shown(args.code)} is not an ISTAT code (six digits, e.g. "090064")`);
+      return cityByCode(ctx, args.code);
+    },
     editions: () => editions,
+    accessLog: (_: unknown, args: { first?: number | null; since?: string | null }, ctx: SubgraphContext) => accessLog(ctx, args),
   },
   City: {
     __resolveReference: (ref: { code: string }, ctx: SubgraphContext) => cityByCode(ctx, ref.code),

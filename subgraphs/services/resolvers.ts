@@ -3,12 +3,10 @@
  * and civic-engagement projects it adds to a beneficiary.
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph';
-import { globalId, type Enrollment } from '../../schema/records.ts';
+import type { CivicProject, Enrollment, Service } from '../../schema/records.ts';
 import type { SubgraphContext } from '../shared/context.ts';
-import { listAcross, loadById, loadChildren } from '../shared/records.ts';
-
-const withCity = (r: { city: string }) => ({ code: r.city });
-const id = (r: { city: string; localId: string }) => globalId(r.city, r.localId);
+import { month } from '../shared/scalars.ts';
+import { beneficiaryRef, idOf, listAcross, loadById, loadChildren, loadRecord } from '../shared/records.ts';
 
 export const servicesResolvers: GraphQLResolverMap<SubgraphContext> = {
   Query: {
@@ -17,19 +15,22 @@ export const servicesResolvers: GraphQLResolverMap<SubgraphContext> = {
   },
   Service: {
     __resolveReference: (ref: { id: string }, ctx: SubgraphContext) => loadById(ctx, 'services', ref.id),
-    id,
-    city: withCity,
+    id: (s: Service, _: unknown, ctx: SubgraphContext) => idOf(ctx, 'services', s),
+    city: (s: Service) => ({ code: s.city }),
   },
   Enrollment: {
-    id,
-    service: (e: Enrollment, _: unknown, ctx: SubgraphContext) => loadById(ctx, 'services', globalId(e.city, e.serviceId)),
+    id: (e: Enrollment, _: unknown, ctx: SubgraphContext) => idOf(ctx, 'enrollments', e),
+    service: (e: Enrollment, _: unknown, ctx: SubgraphContext) => loadRecord(ctx, 'services', e.city, e.serviceId),
+    fromMonth: (e: Enrollment) => month(e.from),
+    toMonth: (e: Enrollment) => month(e.to),
   },
-  CivicProject: { id },
+  CivicProject: {
+    id: (c: CivicProject, _: unknown, ctx: SubgraphContext) => idOf(ctx, 'civicProjects', c),
+    signedMonth: (c: CivicProject) => month(c.signedOn),
+  },
   Beneficiary: {
-    __resolveReference: (ref: { id: string }) => ref,
-    enrollments: (b: { id: string }, _: unknown, ctx: SubgraphContext) => loadChildren(ctx, 'enrollments', b.id),
-    civicProjects: (b: { id: string }, _: unknown, ctx: SubgraphContext) => loadChildren(ctx, 'civicProjects', b.id),
+    __resolveReference: (ref: { id: string }, ctx: SubgraphContext) => beneficiaryRef(ctx, ref),
+    enrollments: (b: { city: string; localId: string }, _: unknown, ctx: SubgraphContext) => loadChildren(ctx, 'enrollments', b),
+    civicProjects: (b: { city: string; localId: string }, _: unknown, ctx: SubgraphContext) => loadChildren(ctx, 'civicProjects', b),
   },
 };
-
-

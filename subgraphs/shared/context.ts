@@ -1,35 +1,79 @@
 /**
  * What a subgraph knows about one request: who asks, the city errors met so
- * far (sent back beside the data), and DataLoaders per city, made for this
- * request only (permissions differ per caller, so nothing is shared across
- * requests).
+ * far (sent back beside the data), what the rules withheld and which
+ * person records were read (for the audit trail), and DataLoaders per city,
+ * made for this request only (permissions differ per caller, so nothing is
+ * shared across requests).
  */
 import DataLoader from 'dataloader';
 import type { Fleet } from '../../adapters/fleet.ts';
 import type { CallContext } from '../../adapters/port.ts';
 import type { Caller } from '../../access/caller.ts';
-import { silentLogger, type Logger } from '../../runtime/logger.ts';
+import type { IdCodec } from '../../access/opaque-id.ts';
+import type { AccessRule } from '../../access/rules.ts';
+import type { CursorCodec } from '../people/paging.ts';
 import type { CityError } from '../../schema/errors.ts';
+import { silentLogger, type Logger } from '../../runtime/logger.ts';
 
-export interface SubgraphContext {
-  caller: Caller | null;
+/** What every request of a subgraph shares: built once at start. */
+export interface SubgraphDeps {
   fleet: Fleet;
+  /** Opaque record ids, the same key in every subgraph. */
+  ids: IdCodec;
+  /** Signed cursors. */
+  cursors: CursorCodec;
+  /** Smallest count shown as is to the dashboard role. */
+  suppressionThreshold: number;
+  /** Folder of the audit trail, read for operators' access logs. */
+  auditDir: string;
+  logger?: Logger;
+}
+
+/** Reads of person records in one request, for the audit trail. */
+export interface RecordReads {
+  /** City of each record read, by `<kind>:<city>:<local id>`. */
+  records: Map<string, string>;
+  /** Schema coordinates read, e.g. `Beneficiary.givenName`. */
+  fields: Set<string>;
+}
+
+/** Where a request came from, as the gateway says, for the audit trail. */
+export interface RequestOrigin {
+  /** SHA-256 hex of the client's operation (the gateway's), else of this request's own. */
+  operationHash: string;
+  operationName?: string;
+  requestId?: string;
+}
+
+export interface SubgraphContext extends SubgraphDeps {
+  caller: Caller;
+  origin: RequestOrigin;
   call: CallContext;
   /** City errors to report in the response's `errors`, once per city and code. */
   cityErrors: Map<string, CityError>;
   report(error: CityError): void;
+  /** Fields the rules withheld from the caller, by coordinate. */
+  denied: Map<string, AccessRule>;
+  /** Published counts in which small counts were withheld, by coordinate. */
+  suppressed: Set<string>;
+  reads: RecordReads;
   /** The request's DataLoader for `name` in `city`, made on first use. */
   loader<K, V>(name: string, city: string, batch: (keys: readonly K[]) => Promise<ArrayLike<V | Error>>): DataLoader<K, V>;
 }
 
-export function createSubgraphContext(fleet: Fleet, caller: Caller | null, logger: Logger = silentLogger): SubgraphContext {
+export function createSubgraphContext(deps: SubgraphDeps, caller: Caller, origin: RequestOrigin = { operationHash: '' }): SubgraphContext {
+  const logger = deps.logger ?? silentLogger;
   const loaders = new Map<string, DataLoader<unknown, unknown>>();
   const cityErrors = new Map<string, CityError>();
   return {
+    ...deps,
     caller,
-    fleet,
+    origin,
     call: {},
     cityErrors,
+    denied: new Map(),
+    suppressed: new Set(),
+    reads: { records: new Map(), fields: new Set() },
     report(error) {
       const key = `${error.city}:${error.code}`;
       if (cityErrors.has(key)) return;

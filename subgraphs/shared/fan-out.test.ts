@@ -2,8 +2,19 @@ import { describe, expect, it } from 'vitest';
 import type { Fleet } from '../../adapters/fleet.ts';
 import type { CityAdapter, SourceStatus } from '../../adapters/port.ts';
 import { CityError } from '../../schema/errors.ts';
+import { createIdCodec } from '../../access/opaque-id.ts';
+import { createCursorCodec } from '../people/paging.ts';
 import { createSubgraphContext } from './context.ts';
 import { askCities, coverageOf } from './fan-out.ts';
+
+const analyst = { role: 'analyst', subject: 'test-analyst' } as const;
+const depsOf = (fleet: Fleet) => ({
+  fleet,
+  ids: createIdCodec('x'.repeat(32)),
+  cursors: createCursorCodec(Buffer.alloc(32)),
+  suppressionThreshold: 5,
+  auditDir: '/nonexistent',
+});
 
 function fleetWith(statuses: Record<string, SourceStatus['status']>): Fleet {
   const adapter = (city: string) =>
@@ -16,7 +27,7 @@ function fleetWith(statuses: Record<string, SourceStatus['status']>): Fleet {
 
 describe('asking several cities', () => {
   it('keeps the answers of the cities that answered and reports each failure once, coded', async () => {
-    const ctx = createSubgraphContext(fleetWith({ '000001': 'UP', '000002': 'UP', '000003': 'UP' }), null);
+    const ctx = createSubgraphContext(depsOf(fleetWith({ '000001': 'UP', '000002': 'UP', '000003': 'UP' })), analyst);
     const fan = await askCities(ctx, ['000001', '000002', '000003'], async (city) => {
       if (city === '000002') throw new CityError('CITY_TIMEOUT', city, 'no answer within 10000 ms');
       if (city === '000003') throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
@@ -33,7 +44,7 @@ describe('asking several cities', () => {
 
 describe('coverage', () => {
   it('names the cities that failed as missing and those served from an old snapshot as stale', () => {
-    const ctx = createSubgraphContext(fleetWith({ '000001': 'UP', '000002': 'STALE', '000003': 'DOWN' }), null);
+    const ctx = createSubgraphContext(depsOf(fleetWith({ '000001': 'UP', '000002': 'STALE', '000003': 'DOWN' })), analyst);
     const coverage = coverageOf(ctx, 'people', ['000001', '000002', '000003'], [new CityError('CITY_UNAVAILABLE', '000003', 'connection refused')]);
     expect(coverage).toEqual({
       citiesAsked: 3,

@@ -3,7 +3,7 @@
  * city costs, and a city that fails is named in the coverage (and in the
  * response's errors) while the others' data still arrives.
  */
-import { asCityError, type CityError } from '../../schema/errors.ts';
+import { asCityError, badInput, type CityError } from '../../schema/errors.ts';
 import type { Domain } from '../../schema/code-lists.ts';
 import type { SubgraphContext } from './context.ts';
 
@@ -52,9 +52,24 @@ export function coverageOf(ctx: SubgraphContext, domain: Domain, asked: readonly
   return { citiesAsked: asked.length, citiesAnswered: asked.length - failed.size, missing, stale };
 }
 
-/** The cities to ask: those the filter names (any not in the registry are `unknown`), or every registered one. */
+/** Most cities one question may name: the network is a few dozen. */
+const MAX_CITIES = 200;
+
+/** Shows a value a client sent inside an error message, cut short: it may be anything, of any length. */
+export function shown(value: string): string {
+  return JSON.stringify(value.length > 24 ? `${value.slice(0, 24)}...` : value);
+}
+
+/**
+ * The cities to ask: those the filter names (any not in the registry are
+ * `unknown`), or every registered one. A code that is not six digits, or a
+ * list longer than any network, is the client's mistake.
+ */
 export function citiesToAsk(registered: readonly string[], requested: readonly string[] | null | undefined): { cities: string[]; unknown: string[] } {
   if (!requested) return { cities: [...registered], unknown: [] };
+  if (requested.length > MAX_CITIES) throw badInput(`cities may name at most ${MAX_CITIES} cities; got ${requested.length}`);
+  const malformed = requested.find((c) => !/^\d{6}$/.test(c));
+  if (malformed !== undefined) throw badInput(`cities: ${shown(malformed)} is not an ISTAT code (six digits, e.g. "090064")`);
   const set = new Set(registered);
   const unique = [...new Set(requested)];
   return { cities: unique.filter((c) => set.has(c)).sort(), unknown: unique.filter((c) => !set.has(c)) };

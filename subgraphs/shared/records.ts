@@ -6,7 +6,8 @@
 import type { BeneficiaryChild, Where } from '../../adapters/port.ts';
 import type { Domain } from '../../schema/code-lists.ts';
 import { CityError, badInput } from '../../schema/errors.ts';
-import { parseGlobalId, type EntityName, type EntityRecord } from '../../schema/records.ts';
+import type { EntityName, EntityRecord } from '../../schema/records.ts';
+import type { IdKind } from '../../access/opaque-id.ts';
 import type { SubgraphContext } from './context.ts';
 import { askCities, citiesToAsk, coverageOf } from './fan-out.ts';
 
@@ -15,16 +16,42 @@ function reportAll(ctx: SubgraphContext, keys: readonly unknown[], e: unknown): 
   return keys.map(() => e as Error);
 }
 
-/** A record by graph-wide id; null when there is none, or its city could not answer (reported in errors). */
+/** The kind of opaque id each entity's records carry. */
+export const idKindOf = {
+  beneficiaries: 'Beneficiary',
+  services: 'Service',
+  enrollments: 'Enrollment',
+  civicProjects: 'CivicProject',
+  housingResources: 'HousingResource',
+  placements: 'Placement',
+} as const satisfies Record<EntityName, IdKind>;
+
+/** A record's opaque id in the graph. */
+export function idOf(ctx: SubgraphContext, entity: EntityName, r: { city: string; localId: string }): string {
+  return ctx.ids.encode(idKindOf[entity], r.city, r.localId);
+}
+
+/** The city and local id an opaque id names; null when this graph did not issue it for that entity. */
+export function refOf(ctx: SubgraphContext, entity: EntityName, id: string): { city: string; localId: string } | null {
+  const ref = ctx.ids.decode(id, idKindOf[entity]);
+  return ref && ctx.fleet.adapter(ref.city) ? { city: ref.city, localId: ref.localId } : null;
+}
+
+/** A record by opaque id; null when there is none, or its city could not answer (reported in errors). */
 export async function loadById<E extends EntityName>(ctx: SubgraphContext, entity: E, id: string): Promise<EntityRecord<E> | null> {
-  const parsed = parseGlobalId(id);
-  const adapter = parsed && ctx.fleet.adapter(parsed.city);
-  if (!parsed || !adapter) return null;
-  const loader = ctx.loader<string, EntityRecord<E>>(`${entity}ById`, parsed.city, (ids) =>
+  const ref = refOf(ctx, entity, id);
+  return ref ? loadRecord(ctx, entity, ref.city, ref.localId) : null;
+}
+
+/** A record by its city and the city's own id; null when there is none, or its city could not answer (reported in errors). */
+export async function loadRecord<E extends EntityName>(ctx: SubgraphContext, entity: E, city: string, localId: string): Promise<EntityRecord<E> | null> {
+  const adapter = ctx.fleet.adapter(city);
+  if (!adapter) return null;
+  const loader = ctx.loader<string, EntityRecord<E>>(`${entity}ById`, city, (ids) =>
     adapter.byId(entity, ids, ctx.call).catch((e: unknown) => reportAll(ctx, ids, e)),
   );
   try {
-    return await loader.load(parsed.localId);
+    return await loader.load(localId);
   } catch (e) {
     if (e instanceof CityError) {
       // A missing or rejected record is just absent (rejections are counted in
@@ -37,15 +64,14 @@ export async function loadById<E extends EntityName>(ctx: SubgraphContext, entit
 }
 
 /** A beneficiary's records of a child entity; null when the city could not answer (reported in errors). */
-export async function loadChildren<E extends BeneficiaryChild>(ctx: SubgraphContext, entity: E, beneficiaryId: string): Promise<EntityRecord<E>[] | null> {
-  const parsed = parseGlobalId(beneficiaryId);
-  const adapter = parsed && ctx.fleet.adapter(parsed.city);
-  if (!parsed || !adapter) return null;
-  const loader = ctx.loader<string, EntityRecord<E>[]>(`${entity}ByBeneficiary`, parsed.city, (ids) =>
+export async function loadChildren<E extends BeneficiaryChild>(ctx: SubgraphContext, entity: E, beneficiary: { city: string; localId: string }): Promise<EntityRecord<E>[] | null> {
+  const adapter = ctx.fleet.adapter(beneficiary.city);
+  if (!adapter) return null;
+  const loader = ctx.loader<string, EntityRecord<E>[]>(`${entity}ByBeneficiary`, beneficiary.city, (ids) =>
     adapter.byBeneficiary(entity, ids, ctx.call).catch((e: unknown) => reportAll(ctx, ids, e)),
   );
   try {
-    return await loader.load(parsed.localId);
+    return await loader.load(beneficiary.localId);
   } catch (e) {
     if (e instanceof CityError) {
       ctx.report(e);
@@ -53,6 +79,16 @@ export async function loadChildren<E extends BeneficiaryChild>(ctx: SubgraphCont
     }
     throw e;
   }
+}
+
+/**
+ * A beneficiary as another subgraph names it (by opaque id), with the city
+ * and local id the rules and look-ups need; null for an id this graph did
+ * not issue.
+ */
+export function beneficiaryRef(ctx: SubgraphContext, ref: { id: string }): { id: string; city: string; localId: string } | null {
+  const r = refOf(ctx, 'beneficiaries', ref.id);
+  return r ? { id: ref.id, ...r } : null;
 }
 
 /** Every record of a small entity (catalogues, resources) across the cities asked. */

@@ -21,3 +21,14 @@ export const DateTimeScalar = new GraphQLScalarType({
   name: 'DateTime',
   serialize: (v) => (v instanceof Date ? v.toISOString() : String(v)),
 });
+
+/** `YYYY-MM`: the month of a date, as analysts see a person's dates. */
+export const YearMonthScalar = new GraphQLScalarType({
+  name: 'YearMonth',
+  serialize: (v) => String(v),
+});
+
+/** The month of an ISO date; null for null. */
+export function month(date: string | null): string | null {
+  return date === null ? null : date.slice(0, 7);
+}

@@ -1,77 +1,84 @@
 /**
  * Starts one domain subgraph: its schema from schema/subgraphs, its
- * resolvers, the fleet of city adapters it reads, and the HTTP endpoint.
+ * resolvers wrapped in the access rules its SDL declares, the fleet of city
+ * adapters it reads, and the HTTP endpoint. Every request is authenticated
+ * here again: a subgraph reached directly is as closed as the gateway.
  */
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { parse } from 'graphql';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Fleet } from '../../adapters/fleet.ts';
+import type { IncomingMessage } from 'node:http';
+import type { AuditLog } from '../../access/audit.ts';
 import type { Caller } from '../../access/caller.ts';
-import type { Logger } from '../../runtime/logger.ts';
-import { apolloLogger } from '../../runtime/logger.ts';
+import { enforceAccessRules } from '../../access/rules.ts';
+import { authenticate } from '../../access/tokens.ts';
+import { demandControl, type DemandLimits } from '../../runtime/limits.ts';
+import { apolloLogger, type Logger } from '../../runtime/logger.ts';
 import { serveGraphQL, sendJson, type RunningHttpServer } from '../../runtime/http.ts';
 import { subgraphSdl, type SubgraphName } from '../../schema/sdl.ts';
-import { createSubgraphContext, type SubgraphContext } from './context.ts';
-import { DateScalar, DateTimeScalar } from './scalars.ts';
-
-/**
- * Who is asking. Authentication is not in place yet: every caller is
- * anonymous, and anonymous callers see no personal data. The gateway already
- * forwards the caller's Authorization header, so verifying it here is the
- * only change to make.
- */
-export function callerFromHeaders(_headers: IncomingHttpHeaders): Caller | null {
-  return null;
-}
-
-/** Sends the city errors met while resolving beside the data, one per city and code. */
-const cityErrorsPlugin: ApolloServerPlugin<SubgraphContext> = {
-  async requestDidStart() {
-    return {
-      async willSendResponse({ response, contextValue }) {
-        if (response.body.kind !== 'single' || contextValue.cityErrors.size === 0) return;
-        const result = response.body.singleResult;
-        const extra = [...contextValue.cityErrors.values()].map((e) => ({
-          message: e.message,
-          extensions: { code: e.code, city: e.city },
-        }));
-        result.errors = [...(result.errors ?? []), ...extra];
-      },
-    };
-  },
-};
+import { accessHooks, accessPlugin } from './access.ts';
+import { createSubgraphContext, type RequestOrigin, type SubgraphContext, type SubgraphDeps } from './context.ts';
+import { DateScalar, DateTimeScalar, YearMonthScalar } from './scalars.ts';
 
 export interface SubgraphOptions {
   name: SubgraphName;
   resolvers: GraphQLResolverMap<SubgraphContext>;
-  fleet: Fleet;
+  deps: SubgraphDeps;
+  /** Verifies a request's Authorization header (access/tokens.ts). */
+  verify: (authorization: string | null | undefined) => Promise<Caller>;
+  /** Where reads of person records are logged; null only for a subgraph that serves none (the registry). */
+  audit: AuditLog | null;
+  limits: DemandLimits;
+  /** Introspection (tools read the schema): on in the sandbox, off by default in production. */
+  introspection: boolean;
   port: number;
   host?: string;
   logger: Logger;
 }
 
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** What the gateway says of the client's request; a subgraph reached directly has none of it. */
+function originOf(req: IncomingMessage): RequestOrigin {
+  const header = (name: string) => {
+    const v = req.headers[name];
+    return typeof v === 'string' && v.length <= 200 ? v : undefined;
+  };
+  const hash = header('x-lgnet-operation-hash');
+  const requestId = header('x-request-id');
+  const operationName = header('x-lgnet-operation-name');
+  return {
+    operationHash: hash && HEX64.test(hash) ? hash : '',
+    ...(operationName && /^[_A-Za-z][_0-9A-Za-z]*$/.test(operationName) ? { operationName } : {}),
+    ...(requestId && /^[\w-]+$/.test(requestId) ? { requestId } : {}),
+  };
+}
+
 export async function startSubgraph(options: SubgraphOptions): Promise<RunningHttpServer> {
-  const schema = buildSubgraphSchema([
-    {
-      typeDefs: parse(subgraphSdl(options.name)),
-      resolvers: { Date: DateScalar, DateTime: DateTimeScalar, ...options.resolvers } as GraphQLResolverMap<unknown>,
-    },
-  ]);
+  const typeDefs = parse(subgraphSdl(options.name));
+  const resolvers = enforceAccessRules(typeDefs, { Date: DateScalar, DateTime: DateTimeScalar, YearMonth: YearMonthScalar, ...options.resolvers } as never, accessHooks);
+  const schema = buildSubgraphSchema([{ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }]);
+  const limits = demandControl(options.limits);
   const apollo = new ApolloServer<SubgraphContext>({
     schema,
-    plugins: [cityErrorsPlugin, ApolloServerPluginLandingPageDisabled()],
+    plugins: [accessPlugin(options.name, options.audit, options.logger), ...limits.plugins, ApolloServerPluginLandingPageDisabled()],
+    validationRules: limits.validationRules,
+    introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     logger: apolloLogger(options.logger),
   });
   await apollo.start();
+  const deps = { ...options.deps, logger: options.logger };
   return serveGraphQL({
     apollo,
-    context: async (req) => createSubgraphContext(options.fleet, callerFromHeaders(req.headers), options.logger),
+    context: async (req) => createSubgraphContext(deps, await authenticate(options.verify, req.headers.authorization), originOf(req)),
     routes: { '/health': (_req, res) => sendJson(res, 200, { status: 'ok', subgraph: options.name }) },
     port: options.port,
     host: options.host,
-    onClose: () => apollo.stop(),
+    onClose: async () => {
+      await apollo.stop();
+      await options.audit?.close();
+    },
   });
 }

@@ -1,0 +1,50 @@
+/**
+ * Process settings that are not about a city: read once at start from the
+ * environment, checked, and refused loudly (naming the variable) when wrong.
+ */
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../adapters/config.ts';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export const settingsEnv = {
+  /** Key of the opaque record ids and the cursor signatures; the same in every subgraph, secret and stable. */
+  graphSecret: 'LGNET_GRAPH_SECRET',
+  /** Folder of the audit trail: each subgraph appends to its own file there. */
+  auditDir: 'LGNET_AUDIT_DIR',
+  /** Smallest count shown as is to the dashboard role. */
+  suppressionThreshold: 'LGNET_SUPPRESSION_THRESHOLD',
+  /** `1` lets tools read the schema by introspection; off by default in production. */
+  introspection: 'LGNET_INTROSPECTION',
+} as const;
+
+export function graphSecret(env: Env): string {
+  const v = env[settingsEnv.graphSecret];
+  if (!v || v.length < 32) throw new ConfigError(`${settingsEnv.graphSecret} must be set to a secret of at least 32 characters (the key of record ids and cursors)`);
+  return v;
+}
+
+/** Italy's official statistics publish no cell under 3; 5 is common for data about people. */
+export function suppressionThreshold(env: Env): number {
+  const v = env[settingsEnv.suppressionThreshold];
+  if (v === undefined || v === '') return 5;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 3 || n > 100) throw new ConfigError(`${settingsEnv.suppressionThreshold} must be an integer from 3 to 100; got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** The sandbox's default: a data folder of the repository, ignored by git. */
+export const defaultAuditDir = fileURLToPath(new URL('../data/audit/', import.meta.url));
+
+export function auditDir(env: Env): string {
+  const v = env[settingsEnv.auditDir];
+  if (!v) throw new ConfigError(`${settingsEnv.auditDir} must name the folder of the audit trail`);
+  return v;
+}
+
+export function introspection(env: Env): boolean {
+  const v = env[settingsEnv.introspection];
+  if (v === undefined || v === '' || v === '0') return false;
+  if (v === '1') return true;
+  throw new ConfigError(`${settingsEnv.introspection} must be 1 or 0; got ${JSON.stringify(v)}`);
+}
