@@ -30,11 +30,14 @@ export function loadAllowList(dir: string = dashboardOperationsDir): AllowList {
   return { byHash };
 }
 
+/** The prefix Apollo Server puts before a hash in its persisted-query cache. */
+const APQ_PREFIX = 'apq:';
+
 /** Apollo's persisted-query cache, answering the allow-listed operations by hash before anything else. */
 export function persistedQueryCache(list: AllowList): KeyValueCache<string> {
   const registered = new InMemoryLRUCache<string>({ maxSize: 4 * 1024 * 1024 });
   return {
-    get: async (key) => list.byHash.get(key)?.text ?? registered.get(key),
+    get: async (key) => (key.startsWith(APQ_PREFIX) ? list.byHash.get(key.slice(APQ_PREFIX.length))?.text : undefined) ?? registered.get(key),
     set: (key, value, options) => registered.set(key, value, options),
     delete: (key) => registered.delete(key),
   };

@@ -17,7 +17,7 @@ import { createConnector } from '../adapters/connectors/index.ts';
 import { createFleet } from '../adapters/fleet.ts';
 import type { Domain } from '../schema/code-lists.ts';
 import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
-import { demandLimitsFromEnv } from '../runtime/limits.ts';
+import { demandLimitsFromEnv, type DemandLimits } from '../runtime/limits.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { runService } from '../runtime/process.ts';
 import { auditDir, graphSecret, introspection, suppressionThreshold } from '../runtime/settings.ts';
@@ -27,6 +27,16 @@ import { peopleResolvers } from './people/resolvers.ts';
 import { registryResolvers } from './registry/resolvers.ts';
 import { servicesResolvers } from './services/resolvers.ts';
 import { startSubgraph } from './shared/server.ts';
+
+/**
+ * The limits a subgraph applies: the gateway's, with room for what the
+ * gateway adds to a client's query when it plans it (keys, type names,
+ * entity fragments), so a query the gateway let through is not refused here,
+ * while a subgraph reached directly stays bounded.
+ */
+function forSubgraph(limits: DemandLimits): DemandLimits {
+  return { ...limits, maxDepth: limits.maxDepth + 2, maxTokens: limits.maxTokens * 2, maxAliases: limits.maxAliases * 2 };
+}
 
 const resolvers = { registry: registryResolvers, people: peopleResolvers, services: servicesResolvers, housing: housingResolvers };
 
@@ -63,7 +73,7 @@ await runService(logger, async () => {
     },
     verify: createTokenVerifier(authConfigFromEnv(env)),
     audit,
-    limits: demandLimitsFromEnv(env),
+    limits: forSubgraph(demandLimitsFromEnv(env)),
     introspection: introspection(env),
     port: Number(env.PORT ?? 0),
     host: env.HOST ?? '127.0.0.1',

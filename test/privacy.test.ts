@@ -1,0 +1,380 @@
+/**
+ * Who may see what, end to end: real tokens from the sandbox's identity
+ * provider, over HTTP, through the gateway and straight to each subgraph
+ * (a subgraph reached directly is just as closed).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SignJWT, base64url, generateKeyPair, type JWTPayload } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIdCodec, type IdCodec } from '../access/opaque-id.ts';
+import { dashboardOperationsDir } from '../gateway/allow-list.ts';
+import { personKeyOf } from '../adapters/mapping.ts';
+import { DEFAULT_SEED } from '../sandbox/index.ts';
+import { sandboxSecret, startStack, type Stack } from '../runtime/stack.ts';
+import { gql, type GraphQLResponse } from './helpers.ts';
+
+let stack: Stack;
+let ids: IdCodec;
+const token: Record<'palermo' | 'milano' | 'analyst' | 'dashboard', string> = { palermo: '', milano: '', analyst: '', dashboard: '' };
+const PALERMO = '082053';
+const MILANO = '015146';
+
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+const codes = (r: GraphQLResponse) => (r.errors ?? []).map((e) => e.extensions?.code);
+const now = () => Math.floor(Date.now() / 1000);
+
+beforeAll(async () => {
+  // Introspection off, as in production by default.
+  stack = await startStack({ port: 0, env: { LGNET_INTROSPECTION: '0' } });
+  ids = createIdCodec(stack.env.LGNET_GRAPH_SECRET!);
+  token.palermo = await stack.token('operator', { city: PALERMO });
+  token.milano = await stack.token('operator', { city: MILANO });
+  token.analyst = await stack.token('analyst');
+  token.dashboard = await stack.token('dashboard');
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+/** The valid (not deliberately broken) beneficiaries of a city in the sandbox. */
+function validBeneficiaries(city: string) {
+  const broken = new Set((stack.sandbox.broken.get(city) ?? []).filter((b) => b.entity === 'beneficiaries').map((b) => b.localId));
+  return stack.sandbox.population.get(city)!.beneficiaries.filter((b) => !broken.has(b.localId));
+}
+
+describe('authentication', () => {
+  const endpoints = () => ({ gateway: stack.gatewayUrl, ...stack.subgraphUrls });
+
+  /** Headers that must each be refused, with what the refusal must say. */
+  async function badHeaders(): Promise<Array<[string, Record<string, string>, RegExp]>> {
+    const base: JWTPayload = { iss: stack.issuer.issuer, aud: stack.issuer.audience, sub: 'someone', role: 'analyst', iat: now(), exp: now() + 600 };
+    const [h, , s] = (await stack.token('dashboard')).split('.');
+    const forgedPayload = base64url.encode(JSON.stringify({ ...base, role: 'analyst' }));
+    const none = `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${base64url.encode(JSON.stringify(base))}.`;
+    const other = await generateKeyPair('ES256');
+    const otherSigned = await new SignJWT(base).setProtectedHeader({ alg: 'ES256' }).sign(other.privateKey);
+    return [
+      ['no token', {}, /No token/],
+      ['not a bearer token', { authorization: 'Basic YWRtaW46YWRtaW4=' }, /Bearer/],
+      ['garbage', bearer('garbage'), /[Mm]alformed/],
+      ['a payload changed under a genuine signature', bearer(`${h}.${forgedPayload}.${s}`), /signature/i],
+      ['alg none', bearer(none), /algorithm|signature|[Mm]alformed/i],
+      ['an expired token', bearer(await stack.issuer.sign({ ...base, iat: now() - 7200, exp: now() - 3600 })), /expired/i],
+      ["another issuer's key", bearer(otherSigned), /signature|key/i],
+      ['another issuer', bearer(await stack.issuer.sign({ ...base, iss: 'https://elsewhere.invalid' })), /issuer/i],
+      ['another audience', bearer(await stack.issuer.sign({ ...base, aud: 'another-api' })), /audience/i],
+      ['an unknown role', bearer(await stack.issuer.sign({ ...base, role: 'admin' })), /role/i],
+      ['an operator without a city', bearer(await stack.issuer.sign({ ...base, role: 'operator' })), /city/i],
+    ];
+  }
+
+  it('keeps GET /health open on the gateway and on every subgraph', async () => {
+    for (const url of Object.values(endpoints())) {
+      const res = await fetch(new URL('/health', url));
+      expect(res.status, url).toBe(200);
+    }
+  });
+
+  it('refuses every missing, malformed, forged, expired or foreign token with 401 and no data, at the gateway and at each subgraph', async () => {
+    const cases = await badHeaders();
+    let refused = 0;
+    for (const [name, url] of Object.entries(endpoints())) {
+      for (const [what, headers, message] of cases) {
+        const r = await gql(url, '{ __typename }', undefined, headers);
+        expect(r.status, `${what} at ${name}`).toBe(401);
+        expect(codes(r), `${what} at ${name}`).toEqual(['UNAUTHENTICATED']);
+        expect(r.errors![0]!.message, `${what} at ${name}`).toMatch(message);
+        expect(r.data ?? null).toBeNull();
+        refused++;
+      }
+    }
+    expect(refused).toBe(cases.length * 5);
+  });
+
+  it('lets each role in with a token from the sandbox issuer', async () => {
+    for (const t of Object.values(token)) {
+      const r = await gql(stack.subgraphUrls.registry, '{ cities { code } }', undefined, bearer(t));
+      expect(r.status).toBe(200);
+      expect(r.data!.cities.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('operators', () => {
+  const PERSON = /* GraphQL */ `
+    query ($cities: [ID!]) {
+      beneficiaries(filter: { cities: $cities }, first: 50) {
+        nodes { id localId givenName familyName fiscalCode birthDate vulnerabilities intake { date month }
+                placements { from resource { name kind } } }
+      }
+    }
+  `;
+
+  it("see their own city's records whole: names, fiscal codes, exact dates, vulnerabilities and shelter names", async () => {
+    const r = await gql(stack.gatewayUrl, PERSON, { cities: [PALERMO] }, bearer(token.palermo));
+    expect(r.errors).toBeUndefined();
+    const byLocalId = new Map(validBeneficiaries(PALERMO).map((b) => [b.localId, b]));
+    const nodes = r.data!.beneficiaries.nodes as Array<Record<string, any>>;
+    expect(nodes).toHaveLength(50);
+    for (const n of nodes) {
+      const b = byLocalId.get(n.localId)!;
+      expect(n).toMatchObject({ givenName: b.givenName, familyName: b.familyName, fiscalCode: b.fiscalCode, birthDate: b.birthDate, vulnerabilities: b.vulnerabilities });
+      expect(n.intake.date).toBe(b.intake.date);
+      expect(ids.decode(n.id, 'Beneficiary')).toEqual({ kind: 'Beneficiary', city: PALERMO, localId: b.localId });
+    }
+    expect(nodes.flatMap((n) => n.placements.map((p: { resource: { name: string } | null }) => p.resource?.name)).filter(Boolean).length).toBeGreaterThan(0);
+  });
+
+  it("do not see another city's records, by list or by id", async () => {
+    const list = await gql(stack.gatewayUrl, PERSON, { cities: [MILANO] }, bearer(token.palermo));
+    expect(codes(list)).toContain('FORBIDDEN');
+    expect(list.data?.beneficiaries ?? null).toBeNull();
+    const milanese = validBeneficiaries(MILANO)[0]!;
+    const one = await gql(stack.gatewayUrl, 'query ($id: ID!) { beneficiary(id: $id) { givenName fiscalCode } }', { id: ids.encode('Beneficiary', MILANO, milanese.localId) }, bearer(token.palermo));
+    expect(one.data!.beneficiary).toBeNull();
+    expect(codes(one)).toEqual(['FORBIDDEN']);
+    expect(JSON.stringify(one)).not.toContain(milanese.fiscalCode);
+  });
+
+  it('are given their own city when they name none', async () => {
+    const r = await gql(stack.gatewayUrl, '{ beneficiaries(first: 5) { nodes { city { code } } coverage { citiesAsked } } }', undefined, bearer(token.palermo));
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.beneficiaries.coverage.citiesAsked).toBe(1);
+    for (const n of r.data!.beneficiaries.nodes) expect(n.city.code).toBe(PALERMO);
+  });
+});
+
+describe('analysts', () => {
+  const EVERYTHING = /* GraphQL */ `
+    {
+      beneficiaries(filter: { cities: ["${PALERMO}"] }, first: 100) {
+        nodes { id personKey sex birthYear citizenship permitType localId givenName familyName fiscalCode birthDate vulnerabilities
+                intake { date month channel status }
+                placements { id from to fromMonth toMonth resource { id kind name } }
+                enrollments { id from fromMonth service { category } }
+                civicProjects { status signedOn signedMonth } }
+      }
+    }
+  `;
+  const withheld = [
+    'Beneficiary.localId', 'Beneficiary.givenName', 'Beneficiary.familyName', 'Beneficiary.fiscalCode', 'Beneficiary.birthDate', 'Beneficiary.vulnerabilities',
+    'Intake.date', 'Placement.from', 'Placement.to', 'HousingResource.name', 'Enrollment.from', 'CivicProject.signedOn',
+  ];
+
+  it('see pseudonymised, minimised records: no name, no vulnerability, no exact date, no shelter name, each withheld field named once', async () => {
+    const r = await gql(stack.gatewayUrl, EVERYTHING, undefined, bearer(token.analyst));
+    const nodes = r.data!.beneficiaries.nodes as Array<Record<string, any>>;
+    expect(nodes).toHaveLength(100);
+    for (const n of nodes) {
+      for (const f of ['localId', 'givenName', 'familyName', 'fiscalCode', 'birthDate', 'vulnerabilities']) expect(n[f], f).toBeNull();
+      expect(n.intake.date).toBeNull();
+      expect(n.intake.month).toMatch(/^\d{4}-\d{2}$/);
+      for (const p of n.placements) {
+        expect(p.from).toBeNull();
+        expect(p.fromMonth).toMatch(/^\d{4}-\d{2}$/);
+        if (p.resource) expect(p.resource.name).toBeNull();
+      }
+    }
+    const forbidden = (r.errors ?? []).filter((e) => e.extensions?.code === 'FORBIDDEN_FIELD').map((e) => e.extensions!.field as string);
+    expect([...new Set(forbidden)].sort()).toEqual([...withheld].sort());
+    // One error per withheld field and answer, not one per record.
+    expect(forbidden.length).toBe(new Set(forbidden).size);
+    // Nothing that identifies a person is anywhere in the answer.
+    const body = JSON.stringify(r);
+    for (const b of validBeneficiaries(PALERMO).slice(0, 100)) {
+      expect(body).not.toContain(b.fiscalCode);
+      expect(body).not.toContain(b.localId);
+    }
+  });
+
+  it('are held to the same rules when they ask a subgraph directly', async () => {
+    const people = await gql(stack.subgraphUrls.people, `{ beneficiaries(filter: { cities: ["${PALERMO}"] }, first: 10) { nodes { givenName fiscalCode vulnerabilities } } }`, undefined, bearer(token.analyst));
+    for (const n of people.data!.beneficiaries.nodes) expect(n).toEqual({ givenName: null, fiscalCode: null, vulnerabilities: null });
+    expect(codes(people).every((c) => c === 'FORBIDDEN_FIELD')).toBe(true);
+    const housing = await gql(stack.subgraphUrls.housing, `{ housingResources(filter: { cities: ["${PALERMO}"], kinds: [PROTECTED_SHELTER] }) { nodes { kind name } } }`, undefined, bearer(token.analyst));
+    expect(housing.data!.housingResources.nodes.length).toBeGreaterThan(0);
+    for (const n of housing.data!.housingResources.nodes) expect(n.name).toBeNull();
+    expect(codes(housing)).toEqual(['FORBIDDEN_FIELD']);
+  });
+
+  it('get the same pseudonym for a person on every start with the same seed: it is derived from the seed, not drawn', async () => {
+    const r = await gql(stack.gatewayUrl, `{ beneficiaries(filter: { cities: ["${PALERMO}"] }, first: 5) { nodes { id personKey } } }`, undefined, bearer(token.analyst));
+    const secret = sandboxSecret(DEFAULT_SEED, 'person-key');
+    const byLocalId = new Map(validBeneficiaries(PALERMO).map((b) => [b.localId, b]));
+    for (const n of r.data!.beneficiaries.nodes) {
+      const b = byLocalId.get(ids.decode(n.id, 'Beneficiary')!.localId)!;
+      expect(n.personKey).toBe(personKeyOf(b.fiscalCode, secret));
+    }
+    expect(sandboxSecret(DEFAULT_SEED, 'person-key')).not.toBe(sandboxSecret(DEFAULT_SEED + 1, 'person-key'));
+  });
+});
+
+describe('the dashboard role', () => {
+  const operation = (name: string) => readFileSync(join(dashboardOperationsDir, `${name}.graphql`), 'utf8');
+
+  it('runs the published operations, by text or by hash, and nothing else', async () => {
+    const text = operation('dashboard-totals');
+    const byText = await gql(stack.gatewayUrl, text, undefined, bearer(token.dashboard));
+    expect(byText.status).toBe(200);
+    expect(byText.data!.beneficiaries.totalCount).toBeGreaterThan(1000);
+    const hash = createHash('sha256').update(text).digest('hex');
+    const res = await fetch(stack.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bearer(token.dashboard) },
+      body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: hash } } }),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as GraphQLResponse).data!.beneficiaries.totalCount).toBe(byText.data!.beneficiaries.totalCount);
+
+    const other = await gql(stack.gatewayUrl, '{ beneficiaries(first: 0) { totalCount } }', undefined, bearer(token.dashboard));
+    expect(other.status).toBe(403);
+    expect(codes(other)).toEqual(['OPERATION_NOT_ALLOWED']);
+  });
+
+  it('sees no record, even straight at a subgraph', async () => {
+    const r = await gql(stack.subgraphUrls.people, `{ beneficiaries(filter: { cities: ["${PALERMO}"] }, first: 5) { totalCount nodes { id personKey } } }`, undefined, bearer(token.dashboard));
+    expect(r.data!.beneficiaries.nodes).toBeNull();
+    expect(r.data!.beneficiaries.totalCount).toBeGreaterThan(5);
+    expect(r.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['FORBIDDEN_FIELD', 'BeneficiaryConnection.nodes']]);
+    const one = await gql(stack.subgraphUrls.people, 'query ($id: ID!) { beneficiary(id: $id) { sex } }', { id: ids.encode('Beneficiary', PALERMO, validBeneficiaries(PALERMO)[0]!.localId) }, bearer(token.dashboard));
+    expect(one.data!.beneficiary).toBeNull();
+    expect(codes(one)).toEqual(['FORBIDDEN_FIELD']);
+  });
+
+  it('sees counts from 1 to 4 withheld, where an analyst sees them exact', async () => {
+    // A question whose answer is a small count, found in the sandbox's population.
+    let small: { city: string; channel: string; status: string; count: number } | undefined;
+    for (const city of [...stack.sandbox.population.keys()].sort()) {
+      const counts = new Map<string, number>();
+      for (const b of validBeneficiaries(city)) counts.set(`${b.intake.channel}|${b.intake.status}`, (counts.get(`${b.intake.channel}|${b.intake.status}`) ?? 0) + 1);
+      const hit = [...counts].find(([, n]) => n >= 1 && n <= 4);
+      if (hit) {
+        const [channel, status] = hit[0].split('|') as [string, string];
+        small = { city, channel, status, count: hit[1] };
+        break;
+      }
+    }
+    expect(small).toBeDefined();
+    const q = `{ beneficiaries(filter: { cities: ["${small!.city}"], intakeChannels: [${small!.channel}], intakeStatuses: [${small!.status}] }, first: 0) { totalCount } }`;
+    const asAnalyst = await gql(stack.subgraphUrls.people, q, undefined, bearer(token.analyst));
+    expect(asAnalyst.data!.beneficiaries.totalCount).toBe(small!.count);
+    const asDashboard = await gql(stack.subgraphUrls.people, q, undefined, bearer(token.dashboard));
+    expect(asDashboard.data!.beneficiaries.totalCount).toBeNull();
+    expect(asDashboard.errors?.map((e) => [e.extensions?.code, e.extensions?.field, e.extensions?.threshold])).toEqual([['SMALL_COUNT_SUPPRESSED', 'BeneficiaryConnection.totalCount', 5]]);
+  });
+
+  it("sees a city's data quality with small counts withheld, and withheld too whatever would give them away", async () => {
+    const r = await gql(stack.gatewayUrl, operation('dashboard-cities'), undefined, bearer(token.dashboard));
+    expect(r.status).toBe(200);
+    let checked = 0;
+    for (const city of r.data!.cities as Array<{ code: string; dataQuality: Array<Record<string, any>> | null }>) {
+      for (const q of city.dataQuality ?? []) {
+        const published = [q.received, q.accepted, q.rejected, ...q.reasons.map((x: { count: number | null }) => x.count)];
+        for (const v of published) if (v !== null) expect(v === 0 || v >= 5).toBe(true);
+        // received = accepted + rejected: one withheld count among the three would be given away by the other two.
+        expect([q.received, q.accepted, q.rejected].filter((v) => v === null).length).not.toBe(1);
+        const reasonsHidden = q.reasons.filter((x: { count: number | null }) => x.count === null).length;
+        if (q.rejected !== null) expect(reasonsHidden).not.toBe(1);
+        if (q.rejected === null) checked++;
+      }
+    }
+    // The sandbox breaks 2 to 6 records per city: some rejected counts must have been withheld.
+    expect(checked).toBeGreaterThan(0);
+    expect(codes(r)).toContain('SMALL_COUNT_SUPPRESSED');
+  });
+});
+
+describe('cursors', () => {
+  const PAGE = 'query ($after: String) { beneficiaries(filter: { cities: ["082053"] }, first: 10, after: $after) { totalCount pageInfo { endCursor } } }';
+
+  it('refuse one altered by a client, and one issued to another caller', async () => {
+    const first = await gql(stack.gatewayUrl, PAGE, {}, bearer(token.analyst));
+    const cursor = first.data!.beneficiaries.pageInfo.endCursor as string;
+    const [payload, signature] = cursor.split('.') as [string, string];
+    const decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown[];
+    decoded[5] = 123_462_188;
+    const forged = `${Buffer.from(JSON.stringify(decoded)).toString('base64url')}.${signature}`;
+    const r1 = await gql(stack.gatewayUrl, PAGE, { after: forged }, bearer(token.analyst));
+    expect(codes(r1)).toEqual(['BAD_USER_INPUT']);
+    expect(JSON.stringify(r1)).not.toContain('123462188');
+    const r2 = await gql(stack.gatewayUrl, PAGE, { after: cursor }, bearer(token.palermo));
+    expect(codes(r2)).toEqual(['BAD_USER_INPUT']);
+    const r3 = await gql(stack.gatewayUrl, PAGE, { after: cursor }, bearer(token.analyst));
+    expect(r3.errors).toBeUndefined();
+    expect(r3.data!.beneficiaries.totalCount).toBe(first.data!.beneficiaries.totalCount);
+  });
+});
+
+describe('demand control', () => {
+  it('refuses a query of 1,000 aliases before any city is asked', async () => {
+    stack.sandbox.resetRequestCounts();
+    const query = `{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: beneficiaries(first: 500) { totalCount }`).join(' ')} }`;
+    const r = await gql(stack.gatewayUrl, query, undefined, bearer(token.analyst));
+    expect(r.status).toBe(400);
+    expect(codes(r)).toContain('DEMAND_LIMIT_EXCEEDED');
+    expect(stack.sandbox.requestCount()).toBe(0);
+  });
+
+  it('refuses a page larger than 500 records with a coded error', async () => {
+    const r = await gql(stack.gatewayUrl, '{ beneficiaries(first: 501) { totalCount } }', undefined, bearer(token.analyst));
+    expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('keeps introspection off when the configuration says so, at the gateway and at the subgraphs', async () => {
+    for (const url of [stack.gatewayUrl, stack.subgraphUrls.people]) {
+      const r = await gql(url, '{ __schema { types { name } } }', undefined, bearer(token.analyst));
+      expect(r.status, url).toBe(400);
+      expect(r.data ?? null).toBeNull();
+      expect(r.errors![0]!.message).toMatch(/[Ii]ntrospection/);
+    }
+  });
+});
+
+describe('the audit trail', () => {
+  const LOG = '{ accessLog(first: 1000) { time subject role callerCity records fields subgraph } }';
+
+  it("lets a city's operators list who read their city's records, and only theirs", async () => {
+    const marker = await gql(stack.gatewayUrl, `{ beneficiaries(filter: { cities: ["${PALERMO}"] }, first: 7) { nodes { personKey } } }`, undefined, bearer(token.analyst));
+    expect(marker.errors).toBeUndefined();
+    const palermo = await gql(stack.gatewayUrl, LOG, undefined, bearer(token.palermo));
+    expect(palermo.errors).toBeUndefined();
+    const entries = palermo.data!.accessLog as Array<Record<string, any>>;
+    expect(entries.find((e) => e.subject === 'sandbox-analyst' && e.records === 7 && e.fields.includes('Beneficiary.personKey'))).toMatchObject({ role: 'analyst', subgraph: 'people', callerCity: null });
+    const milano = await gql(stack.gatewayUrl, LOG, undefined, bearer(token.milano));
+    expect((milano.data!.accessLog as Array<Record<string, any>>).some((e) => e.records === 7 && e.subject === 'sandbox-analyst')).toBe(false);
+    const analyst = await gql(stack.gatewayUrl, LOG, undefined, bearer(token.analyst));
+    expect(analyst.data!.accessLog).toBeNull();
+    expect(codes(analyst)).toEqual(['FORBIDDEN_FIELD']);
+  });
+
+  it('verifies with npm run audit:verify, then names the first bad entry once one byte is changed', async () => {
+    await gql(stack.gatewayUrl, `{ beneficiaries(filter: { cities: ["${PALERMO}"] }, first: 3) { nodes { givenName } } }`, undefined, bearer(token.palermo));
+    // A copy, so the running subgraphs keep appending to an intact trail.
+    const copy = mkdtempSync(join(tmpdir(), 'lgnet-audit-copy-'));
+    try {
+      cpSync(stack.auditDir, copy, { recursive: true });
+      const script = fileURLToPath(new URL('../scripts/audit-verify.ts', import.meta.url));
+      const verify = () => spawnSync(process.execPath, ['--experimental-strip-types', script, copy], { encoding: 'utf8' });
+      const good = verify();
+      expect(good.status, good.stderr).toBe(0);
+      expect(good.stdout).toMatch(/ok people\.jsonl \d+ entr/);
+      const file = join(copy, 'people.jsonl');
+      const lines = readFileSync(file, 'utf8').split('\n');
+      expect(lines.length).toBeGreaterThan(2);
+      // One byte of the second entry: a digit of its record count.
+      lines[1] = lines[1]!.replace(/"records":(\d)/, (_, d: string) => `"records":${(Number(d) + 1) % 10}`);
+      writeFileSync(file, lines.join('\n'));
+      const bad = verify();
+      expect(bad.status).toBe(1);
+      expect(bad.stdout + bad.stderr).toMatch(/BAD people\.jsonl line 2 \(seq 2\): changed/);
+      expect(readdirSync(copy).sort()).toEqual(readdirSync(stack.auditDir).sort());
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+});
