@@ -12,12 +12,13 @@ import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { request } from 'undici';
 import type { Caller } from '../access/caller.ts';
 import { authenticate } from '../access/tokens.ts';
 import { demandControl, type DemandLimits } from '../runtime/limits.ts';
 import { apolloLogger, type Logger } from '../runtime/logger.ts';
-import { serveGraphQL, sendJson, type RunningHttpServer } from '../runtime/http.ts';
+import { serveGraphQL, sendJson, shortMessage, type RunningHttpServer } from '../runtime/http.ts';
 import { subgraphNames, supergraphPath, type SubgraphName } from '../schema/sdl.ts';
 import { allowListPlugin, loadAllowList, persistedQueryCache } from './allow-list.ts';
 
@@ -53,6 +54,21 @@ export interface GatewayOptions {
 }
 
 class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  /**
+   * A subgraph that refuses a request with a 4xx says why, with a code (a bad
+   * argument value, say): pass that on rather than a bare status that reads
+   * as the gateway's own failure.
+   */
+  override async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
+    const error = await super.errorFromResponse(response);
+    const body = (error.extensions.response as { body?: { errors?: Array<{ message?: unknown; extensions?: { code?: unknown } }> } } | undefined)?.body;
+    const first = body?.errors?.[0];
+    if (response.status >= 400 && response.status < 500 && typeof first?.message === 'string' && typeof first.extensions?.code === 'string') {
+      return new GraphQLError(first.message, { extensions: { code: first.extensions.code } });
+    }
+    return error;
+  }
+
   override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
     const headers = request.http?.headers;
     if (!headers || !context.authorization) return;
@@ -67,13 +83,31 @@ class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 const operationPlugin: ApolloServerPlugin<GatewayContext> = {
   async requestDidStart() {
     return {
-      async didResolveOperation({ contextValue, queryHash, operationName }) {
+      async didResolveOperation({ contextValue, queryHash, operationName, operation }) {
+        // The gateway would otherwise answer an operation name the document lacks with a 500.
+        if (!operation) {
+          throw new GraphQLError('The document has no operation of that name, or several operations and no operationName', {
+            extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } },
+          });
+        }
         contextValue.operationHash = queryHash;
         if (operationName) contextValue.operationName = operationName;
       },
     };
   },
 };
+
+/**
+ * What a client may see of an error: the gateway attaches a failed subgraph
+ * call's response (its internal URL, status and headers) to the error, which
+ * tells a client where the subgraphs run. Messages are cut short too.
+ */
+function withoutInternals(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const shortened = shortMessage(formatted);
+  if (!shortened.extensions || !('response' in shortened.extensions)) return shortened;
+  const { response: _, ...extensions } = shortened.extensions;
+  return { ...shortened, extensions };
+}
 
 export async function startGateway(options: GatewayOptions): Promise<RunningHttpServer> {
   const { subgraphUrls, logger, healthTimeoutMs = 2_000, subgraphTimeoutMs = 60_000 } = options;
@@ -93,6 +127,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
     persistedQueries: { cache: persistedQueryCache(allowList) },
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
+    formatError: withoutInternals,
     logger: apolloLogger(logger),
   });
   await apollo.start();

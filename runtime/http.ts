@@ -4,8 +4,22 @@
  * own beyond the standalone one, which has no room for extra routes.
  */
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import type { GraphQLFormattedError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+/** Longest operation name taken: names travel on to subgraphs and into logs. */
+const MAX_NAME_LENGTH = 128;
+const GRAPHQL_NAME = new RegExp(`^[_A-Za-z][_0-9A-Za-z]{0,${MAX_NAME_LENGTH - 1}}$`);
+
+/** Longest error message sent, in characters: GraphQL's own messages quote the values a client sent, whatever their size. */
+const MAX_MESSAGE_LENGTH = 400;
+
+/** An error as sent, its message cut short (a `formatError` for Apollo Server). */
+export function shortMessage(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (formatted.message.length <= MAX_MESSAGE_LENGTH) return formatted;
+  return { ...formatted, message: `${formatted.message.slice(0, MAX_MESSAGE_LENGTH)}... (cut short)` };
+}
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -65,7 +79,11 @@ export async function serveGraphQL<TContext extends BaseContext>(options: GraphQ
     let body: unknown = undefined;
     if (req.method === 'POST') {
       const text = await readBody(req, maxBodyBytes);
-      if (text === null) return graphqlError(res, 413, 'BAD_REQUEST', `Request body larger than ${maxBodyBytes} bytes`);
+      if (text === null) {
+        // The rest of the body is left unread: the connection cannot carry another request.
+        res.setHeader('connection', 'close');
+        return graphqlError(res, 413, 'BAD_REQUEST', `Request body larger than ${maxBodyBytes} bytes`);
+      }
       if ((headers.get('content-type') ?? '').includes('application/json')) {
         try {
           body = text === '' ? {} : JSON.parse(text);
@@ -75,6 +93,10 @@ export async function serveGraphQL<TContext extends BaseContext>(options: GraphQ
       } else {
         body = text;
       }
+    }
+    const operationName = url.searchParams.get('operationName') ?? (body as { operationName?: unknown } | null)?.operationName;
+    if (operationName !== undefined && operationName !== null && (typeof operationName !== 'string' || !GRAPHQL_NAME.test(operationName))) {
+      return graphqlError(res, 400, 'BAD_REQUEST', `operationName must be a GraphQL name of at most ${MAX_NAME_LENGTH} characters`);
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },

@@ -17,9 +17,20 @@ export const DateScalar = new GraphQLScalarType({
   },
 });
 
+const isoDateTime = z.iso.datetime({ offset: true });
+const dateTimeError = () => new GraphQLError('DateTime must be ISO 8601 with a time zone, e.g. 2026-11-21T09:30:00Z', { extensions: { code: 'BAD_USER_INPUT' } });
+
 export const DateTimeScalar = new GraphQLScalarType({
   name: 'DateTime',
   serialize: (v) => (v instanceof Date ? v.toISOString() : String(v)),
+  parseValue: (v) => {
+    if (typeof v !== 'string' || v.length > 40 || !isoDateTime.safeParse(v).success) throw dateTimeError();
+    return v;
+  },
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING || ast.value.length > 40 || !isoDateTime.safeParse(ast.value).success) throw dateTimeError();
+    return ast.value;
+  },
 });
 
 /** `YYYY-MM`: the month of a date, as analysts see a person's dates. */

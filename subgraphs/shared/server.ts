@@ -15,7 +15,7 @@ import { enforceAccessRules } from '../../access/rules.ts';
 import { authenticate } from '../../access/tokens.ts';
 import { demandControl, type DemandLimits } from '../../runtime/limits.ts';
 import { apolloLogger, type Logger } from '../../runtime/logger.ts';
-import { serveGraphQL, sendJson, type RunningHttpServer } from '../../runtime/http.ts';
+import { serveGraphQL, sendJson, shortMessage, type RunningHttpServer } from '../../runtime/http.ts';
 import { subgraphSdl, type SubgraphName } from '../../schema/sdl.ts';
 import { accessHooks, accessPlugin } from './access.ts';
 import { createSubgraphContext, type RequestOrigin, type SubgraphContext, type SubgraphDeps } from './context.ts';
@@ -66,6 +66,7 @@ export async function startSubgraph(options: SubgraphOptions): Promise<RunningHt
     validationRules: limits.validationRules,
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
+    formatError: shortMessage,
     logger: apolloLogger(options.logger),
   });
   await apollo.start();
