@@ -20,6 +20,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readBody, sendJson } from '../runtime/plain-http.ts';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
 import { roles, type Role } from './caller.ts';
 
@@ -117,24 +118,6 @@ export interface SandboxIssuer {
   close(): Promise<void>;
 }
 
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-// Like runtime/http.ts sendJson, kept here so scripts/token.ts, which imports
-// this module, does not load Apollo Server just to print a token.
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
 
 export async function startSandboxIssuer(options: SandboxIssuerOptions = {}): Promise<SandboxIssuer> {
   const host = options.host ?? '127.0.0.1';
@@ -175,7 +158,7 @@ export async function startSandboxIssuer(options: SandboxIssuerOptions = {}): Pr
     }
     if (path === '/token') {
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'Use POST with a JSON body { "role", "city"?, "subject"?, "ttlSec"? }' }, { allow: 'POST' });
-      const text = await readBody(req);
+      const text = await readBody(req, maxBodyBytes);
       if (text === null) return sendJson(res, 413, { error: `Request body larger than ${maxBodyBytes} bytes` });
       let body: unknown;
       try {
