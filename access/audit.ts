@@ -45,6 +45,12 @@ export interface AuditRecord {
   requestId?: string;
   /** The service whose answer it was, e.g. `people`. */
   service?: string;
+  /**
+   * SHA-256 hex of the client's own operation, as the gateway reports it (a
+   * subgraph answers the gateway's plan of it, whose hash is `operation`).
+   * Reported, not proven: a caller reaching a subgraph directly could claim any.
+   */
+  clientOperation?: string;
 }
 
 export interface AuditEntry extends AuditRecord {
@@ -128,6 +134,7 @@ function toEntry(record: AuditRecord, seq: number, prev: string): AuditEntry {
     ...(record.operationName !== undefined && { operationName: record.operationName }),
     ...(record.requestId !== undefined && { requestId: record.requestId }),
     ...(record.service !== undefined && { service: record.service }),
+    ...(record.clientOperation !== undefined && { clientOperation: record.clientOperation }),
     prev,
   };
   return { ...entry, hash: entryHash(entry) };
@@ -150,6 +157,7 @@ function checkRecord(r: AuditRecord): void {
   if (r.operationName !== undefined && typeof r.operationName !== 'string') throw bad('operationName must be a string');
   if (r.requestId !== undefined && typeof r.requestId !== 'string') throw bad('requestId must be a string');
   if (r.service !== undefined && !isText(r.service)) throw bad('service must be a service name');
+  if (r.clientOperation !== undefined && (typeof r.clientOperation !== 'string' || !HEX64.test(r.clientOperation))) throw bad('clientOperation must be a SHA-256 hex');
 }
 
 type LineCheck = { entry: AuditEntry } | { entry?: undefined; seq: number | null; problem: string };

@@ -53,7 +53,12 @@ function graphqlError(res: ServerResponse, status: number, code: string, message
 export async function serveGraphQL<TContext extends BaseContext>(options: GraphQLHttpOptions<TContext>): Promise<RunningHttpServer> {
   const { apollo, routes = {}, maxBodyBytes = 1_000_000 } = options;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return graphqlError(res, 400, 'BAD_REQUEST', 'The request target is not a path this server can read');
+    }
     const route = routes[url.pathname];
     if (route && (req.method === 'GET' || req.method === 'HEAD')) return route(req, res);
     if (url.pathname !== '/graphql') return graphqlError(res, 404, 'NOT_FOUND', `No route ${url.pathname}: GraphQL is served at /graphql`);

@@ -240,7 +240,7 @@ describe('joins', () => {
           id
           city { code name region }
           placements { id fromMonth toMonth resource { id kind capacity city { name } } }
-          enrollments { id fromMonth service { id category name } }
+          enrollments { id fromMonth service { id category } }
           civicProjects { id status signedMonth }
         }
       }
@@ -320,7 +320,7 @@ describe('catalogues', () => {
   });
 
   it("list each city's services, filtered by city and category", async () => {
-    const r = await ask('{ services(filter: { cities: ["082053"], categories: [ONE_STOP_SHOP, LANGUAGE_COURSE] }) { totalCount nodes { id city { code } name category } } }');
+    const r = await ask('{ services(filter: { cities: ["082053"], categories: [ONE_STOP_SHOP, LANGUAGE_COURSE] }) { totalCount nodes { id city { code } category } } }');
     expect(r.errors).toBeUndefined();
     const nodes = r.data!.services.nodes as Array<Record<string, any>>;
     const expected = stack.sandbox.population.get('082053')!.services.filter((s) => ['ONE_STOP_SHOP', 'LANGUAGE_COURSE'].includes(s.category));

@@ -9,7 +9,7 @@ import { badInput, forbidden } from '../../schema/errors.ts';
 import type { Beneficiary } from '../../schema/records.ts';
 import type { SubgraphContext } from '../shared/context.ts';
 import { askCities, citiesToAsk, coverageOf } from '../shared/fan-out.ts';
-import { idOf, loadById, loadRecord, refOf } from '../shared/records.ts';
+import { idOf, loadRecord, refOf } from '../shared/records.ts';
 import { month } from '../shared/scalars.ts';
 import { filterDigest, readPage, type Cursor } from './paging.ts';
 
@@ -49,6 +49,7 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
       if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
         throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}; got ${first}`);
       }
+      ctx.claimRecords(first);
       const { cities, unknown } = citiesToAsk(ctx.fleet.citiesServing('people'), operatorCities(ctx.caller, args.filter?.cities));
       if (unknown.length) throw badInput(`Unknown city code(s), not in the registry: ${unknown.join(', ')}`, { cities: unknown });
       const where = whereOf(args.filter);
@@ -99,16 +100,20 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
 
     beneficiary: (_: unknown, args: { id: string }, ctx: SubgraphContext) => {
       const ref = refOf(ctx, 'beneficiaries', args.id);
+      // An operator is told the same for another city's id as for a made-up one: whether a record exists elsewhere is not theirs to learn.
+      if (ctx.caller.role === 'operator' && ref?.city !== ctx.caller.city) throw badInput(`id is not the id of a beneficiary of ${ctx.caller.city}`);
       if (!ref) throw badInput('id is not a beneficiary id this graph issued');
-      if (ctx.caller.role === 'operator' && ref.city !== ctx.caller.city) {
-        throw forbidden(`Operators of ${ctx.caller.city} may read only that city's beneficiaries`);
-      }
       return loadRecord(ctx, 'beneficiaries', ref.city, ref.localId);
     },
   },
 
   Beneficiary: {
-    __resolveReference: (ref: { id: string }, ctx: SubgraphContext) => loadById(ctx, 'beneficiaries', ref.id),
+    __resolveReference: (ref: { id: string }, ctx: SubgraphContext) => {
+      const r = refOf(ctx, 'beneficiaries', ref.id);
+      // Another city's record is no operator's to resolve, however it is named.
+      if (!r || (ctx.caller.role === 'operator' && r.city !== ctx.caller.city)) return null;
+      return loadRecord(ctx, 'beneficiaries', r.city, r.localId);
+    },
     id: (b: Beneficiary, _: unknown, ctx: SubgraphContext) => idOf(ctx, 'beneficiaries', b),
     city: (b: Beneficiary) => ({ code: b.city }),
     birthYear: (b: Beneficiary) => Number(b.birthDate.slice(0, 4)),

@@ -52,6 +52,7 @@ async function accessLog(ctx: SubgraphContext, args: { first?: number | null; si
     records: e.cities.find((c) => c.city === city)!.records,
     fields: e.fields,
     operation: e.operation,
+    clientOperation: e.clientOperation ?? null,
     subgraph: e.service ?? 'unknown',
   }));
 }

@@ -61,7 +61,9 @@ function auditRecord(ctx: SubgraphContext, source: string | undefined, service: 
     cities: [...perCity].sort(([a], [b]) => a.localeCompare(b)).map(([city, records]) => ({ city, records })),
     fields: [...ctx.reads.fields].sort(),
     records: ctx.reads.records.size,
-    operation: ctx.origin.operationHash || operationHash(source ?? ''),
+    // The text this subgraph answered; the gateway's word for the client's, beside it.
+    operation: operationHash(source ?? ''),
+    ...(ctx.origin.operationHash ? { clientOperation: ctx.origin.operationHash } : {}),
     ...(ctx.origin.operationName ? { operationName: ctx.origin.operationName } : {}),
     ...(ctx.origin.requestId ? { requestId: ctx.origin.requestId } : {}),
     service,

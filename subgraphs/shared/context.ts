@@ -6,6 +6,7 @@
  * shared across requests).
  */
 import DataLoader from 'dataloader';
+import { GraphQLError } from 'graphql';
 import type { Fleet } from '../../adapters/fleet.ts';
 import type { CallContext } from '../../adapters/port.ts';
 import type { Caller } from '../../access/caller.ts';
@@ -37,9 +38,9 @@ export interface RecordReads {
   fields: Set<string>;
 }
 
-/** Where a request came from, as the gateway says, for the audit trail. */
+/** Where a request came from, as the gateway says (unverified), for the audit trail. */
 export interface RequestOrigin {
-  /** SHA-256 hex of the client's operation (the gateway's), else of this request's own. */
+  /** SHA-256 hex of the client's operation, as the gateway reports it; empty when none was reported. */
   operationHash: string;
   operationName?: string;
   requestId?: string;
@@ -57,14 +58,25 @@ export interface SubgraphContext extends SubgraphDeps {
   /** Published counts in which small counts were withheld, by coordinate. */
   suppressed: Set<string>;
   reads: RecordReads;
+  /**
+   * Counts records a request's lists ask for, against one budget for the
+   * whole request: a query's cost limit cannot see page sizes given as
+   * variables. Throws DEMAND_LIMIT_EXCEEDED, before any city is asked, once
+   * the request asks for more than MAX_RECORDS_PER_REQUEST.
+   */
+  claimRecords(count: number): void;
   /** The request's DataLoader for `name` in `city`, made on first use. */
   loader<K, V>(name: string, city: string, batch: (keys: readonly K[]) => Promise<ArrayLike<V | Error>>): DataLoader<K, V>;
 }
+
+/** Most records the lists of one request may ask for: two of the largest pages. */
+export const MAX_RECORDS_PER_REQUEST = 1000;
 
 export function createSubgraphContext(deps: SubgraphDeps, caller: Caller, origin: RequestOrigin = { operationHash: '' }): SubgraphContext {
   const logger = deps.logger ?? silentLogger;
   const loaders = new Map<string, DataLoader<unknown, unknown>>();
   const cityErrors = new Map<string, CityError>();
+  let claimed = 0;
   return {
     ...deps,
     caller,
@@ -74,6 +86,14 @@ export function createSubgraphContext(deps: SubgraphDeps, caller: Caller, origin
     denied: new Map(),
     suppressed: new Set(),
     reads: { records: new Map(), fields: new Set() },
+    claimRecords(count) {
+      claimed += count;
+      if (claimed > MAX_RECORDS_PER_REQUEST) {
+        throw new GraphQLError(`The query asks for ${claimed} records in all; at most ${MAX_RECORDS_PER_REQUEST} are allowed in one request`, {
+          extensions: { code: 'DEMAND_LIMIT_EXCEEDED', limit: 'records', max: MAX_RECORDS_PER_REQUEST, found: claimed },
+        });
+      }
+    },
     report(error) {
       const key = `${error.city}:${error.code}`;
       if (cityErrors.has(key)) return;

@@ -88,7 +88,8 @@ export async function loadChildren<E extends BeneficiaryChild>(ctx: SubgraphCont
  */
 export function beneficiaryRef(ctx: SubgraphContext, ref: { id: string }): { id: string; city: string; localId: string } | null {
   const r = refOf(ctx, 'beneficiaries', ref.id);
-  return r ? { id: ref.id, ...r } : null;
+  if (!r || (ctx.caller.role === 'operator' && r.city !== ctx.caller.city)) return null;
+  return { id: ref.id, ...r };
 }
 
 /** Every record of a small entity (catalogues, resources) across the cities asked. */

@@ -4,10 +4,10 @@
  * adapters it reads, and the HTTP endpoint. Every request is authenticated
  * here again: a subgraph reached directly is as closed as the gateway.
  */
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
-import { parse } from 'graphql';
+import { GraphQLError, parse, type ValidationRule } from 'graphql';
 import type { IncomingMessage } from 'node:http';
 import type { AuditLog } from '../../access/audit.ts';
 import type { Caller } from '../../access/caller.ts';
@@ -39,6 +39,38 @@ export interface SubgraphOptions {
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
+/** Most entities the gateway may ask a subgraph for at once: a page of 500 with room for joins. */
+const MAX_REPRESENTATIONS = 5000;
+
+/** Refuses an `_entities` call larger than any plan of the gateway makes, before any record is loaded. */
+const representationsLimit: ApolloServerPlugin<SubgraphContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ request }) {
+        const list = request.variables?.representations;
+        if (Array.isArray(list) && list.length > MAX_REPRESENTATIONS) {
+          throw new GraphQLError(`The request names ${list.length} entities; at most ${MAX_REPRESENTATIONS} are allowed`, {
+            extensions: { code: 'DEMAND_LIMIT_EXCEEDED', limit: 'entities', max: MAX_REPRESENTATIONS, found: list.length, http: { status: 400 } },
+          });
+        }
+      },
+    };
+  },
+};
+
+/**
+ * With introspection off, the federation's `_service { sdl }` is refused too:
+ * it hands out the whole schema, rules included. The gateway reads the
+ * checked-in supergraph and never asks for it.
+ */
+const noServiceSdl: ValidationRule = (context) => ({
+  Field(node) {
+    if (node.name.value === '_service') {
+      context.reportError(new GraphQLError('The subgraph schema is not served here: introspection is off', { nodes: [node] }));
+    }
+  },
+});
+
 /** What the gateway says of the client's request; a subgraph reached directly has none of it. */
 function originOf(req: IncomingMessage): RequestOrigin {
   const header = (name: string) => {
@@ -62,8 +94,8 @@ export async function startSubgraph(options: SubgraphOptions): Promise<RunningHt
   const limits = demandControl(options.limits);
   const apollo = new ApolloServer<SubgraphContext>({
     schema,
-    plugins: [accessPlugin(options.name, options.audit, options.logger), ...limits.plugins, ApolloServerPluginLandingPageDisabled()],
-    validationRules: limits.validationRules,
+    plugins: [accessPlugin(options.name, options.audit, options.logger), representationsLimit, ...limits.plugins, ApolloServerPluginLandingPageDisabled()],
+    validationRules: options.introspection ? limits.validationRules : [...limits.validationRules, noServiceSdl],
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     formatError: shortMessage,
