@@ -2,14 +2,15 @@
  * The gateway process. Environment: PORT (default 4000; 0 = any free port),
  * HOST (default 127.0.0.1), LGNET_SUBGRAPH_<NAME>_URL for each of registry,
  * people, services and housing, the token settings LGNET_AUTH_*
- * (access/tokens.ts), and optionally LGNET_INTROSPECTION and LGNET_LIMIT_*.
+ * (access/tokens.ts), and optionally LGNET_INTROSPECTION, LGNET_LIMIT_*,
+ * LGNET_QUERY_DEADLINE_MS (default 30 s) and LGNET_SUBGRAPH_TIMEOUT_MS (default 20 s).
  * Prints `{"ready": "<url>"}` on stdout.
  */
 import { authConfigFromEnv, createTokenVerifier } from '../access/tokens.ts';
 import { demandLimitsFromEnv } from '../runtime/limits.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { runService } from '../runtime/process.ts';
-import { introspection } from '../runtime/settings.ts';
+import { introspection, millis, settingsEnv, defaultQueryDeadlineMs, defaultSubgraphTimeoutMs } from '../runtime/settings.ts';
 import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
 import { startGateway } from './server.ts';
 
@@ -29,6 +30,8 @@ await runService(logger, () =>
     verify: createTokenVerifier(authConfigFromEnv(process.env)),
     limits: demandLimitsFromEnv(process.env),
     introspection: introspection(process.env),
+    queryDeadlineMs: millis(process.env, settingsEnv.queryDeadlineMs, defaultQueryDeadlineMs),
+    subgraphTimeoutMs: millis(process.env, settingsEnv.subgraphTimeoutMs, defaultSubgraphTimeoutMs),
     port: Number(process.env.PORT ?? 4000),
     host: process.env.HOST ?? '127.0.0.1',
     logger,

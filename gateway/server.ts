@@ -19,11 +19,16 @@ import { authenticate } from '../access/tokens.ts';
 import { demandControl, type DemandLimits } from '../runtime/limits.ts';
 import { apolloLogger, type Logger } from '../runtime/logger.ts';
 import { serveGraphQL, sendJson, shortMessage, type RunningHttpServer } from '../runtime/http.ts';
+import { DEADLINE_HEADER, defaultQueryDeadlineMs, defaultSubgraphTimeoutMs } from '../runtime/settings.ts';
 import { subgraphNames, supergraphPath, type SubgraphName } from '../schema/sdl.ts';
 import { allowListPlugin, loadAllowList, persistedQueryCache } from './allow-list.ts';
 
 export interface GatewayContext extends BaseContext {
   caller: Caller;
+  /** Aborted when the query's deadline passes or its client goes away: every subgraph call stops with it. */
+  signal: AbortSignal;
+  /** When the query's time is up, in milliseconds since the epoch. */
+  deadline: number;
   /** The caller's Authorization header, forwarded to every subgraph, which checks it again. */
   authorization: string;
   requestId: string;
@@ -48,12 +53,20 @@ export interface GatewayOptions {
   /**
    * Longest wait for one subgraph answer, in milliseconds. Subgraphs bound
    * each city call themselves; this only keeps a hung subgraph from holding a
-   * query open for ever.
+   * query open for long.
    */
   subgraphTimeoutMs?: number;
+  /** Longest a query may take in all, in milliseconds; the subgraphs are told what is left of it. */
+  queryDeadlineMs?: number;
 }
 
 class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  readonly name: string;
+  constructor(name: string, options: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0]) {
+    super(options);
+    this.name = name;
+  }
+
   /**
    * A subgraph that refuses a request with a 4xx says why, with a code (a bad
    * argument value, say): pass that on rather than a bare status that reads
@@ -63,10 +76,11 @@ class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const error = await super.errorFromResponse(response);
     const body = (error.extensions.response as { body?: { errors?: Array<{ message?: unknown; extensions?: { code?: unknown } }> } } | undefined)?.body;
     const first = body?.errors?.[0];
-    if (response.status >= 400 && response.status < 500 && typeof first?.message === 'string' && typeof first.extensions?.code === 'string') {
-      return new GraphQLError(first.message, { extensions: { code: first.extensions.code } });
+    if (typeof first?.message === 'string' && typeof first.extensions?.code === 'string') {
+      return new GraphQLError(first.message, { extensions: { code: first.extensions.code, subgraph: this.name } });
     }
-    return error;
+    // An answer with no coded error of its own: the subgraph failed, and it is named.
+    return new GraphQLError(`Subgraph ${this.name} failed: status ${response.status}`, { extensions: { code: 'SUBGRAPH_UNAVAILABLE', subgraph: this.name } });
   }
 
   override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
@@ -74,6 +88,7 @@ class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     if (!headers || !context.authorization) return;
     headers.set('authorization', context.authorization);
     headers.set('x-request-id', context.requestId);
+    headers.set(DEADLINE_HEADER, String(Math.max(0, context.deadline - Date.now())));
     if (context.operationHash) headers.set('x-lgnet-operation-hash', context.operationHash);
     if (context.operationName) headers.set('x-lgnet-operation-name', context.operationName);
   }
@@ -88,6 +103,12 @@ const operationPlugin: ApolloServerPlugin<GatewayContext> = {
         if (!operation) {
           throw new GraphQLError('The document has no operation of that name, or several operations and no operationName', {
             extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } },
+          });
+        }
+        // The graph reads and never writes: a mutation or subscription is the client's mistake, not a failure of the plan.
+        if (operation.operation !== 'query') {
+          throw new GraphQLError(`This graph answers queries only: it has no ${operation.operation} type`, {
+            extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
           });
         }
         contextValue.operationHash = queryHash;
@@ -110,12 +131,33 @@ function withoutInternals(formatted: GraphQLFormattedError): GraphQLFormattedErr
 }
 
 export async function startGateway(options: GatewayOptions): Promise<RunningHttpServer> {
-  const { subgraphUrls, logger, healthTimeoutMs = 2_000, subgraphTimeoutMs = 60_000 } = options;
-  const fetcher: Fetcher = (url, init) =>
-    fetch(url, { ...init, body: init?.body as string | undefined, signal: AbortSignal.timeout(subgraphTimeoutMs) }) as unknown as Promise<FetcherResponse>;
+  const { subgraphUrls, logger, healthTimeoutMs = 2_000, subgraphTimeoutMs = defaultSubgraphTimeoutMs, queryDeadlineMs = defaultQueryDeadlineMs } = options;
+  /** Each query's signal, by request id: the fetcher is handed only the request's headers. */
+  const signals = new Map<string, AbortSignal>();
+  /**
+   * Calls one subgraph, within both its own time limit and the query's
+   * signal; a failure names the subgraph, with a code, rather than surfacing
+   * as a bare "fetch failed".
+   */
+  const fetcherFor = (name: string): Fetcher => async (url, init) => {
+    const timeout = AbortSignal.timeout(subgraphTimeoutMs);
+    const requestId = (init?.headers as Record<string, string> | undefined)?.['x-request-id'];
+    const query = requestId ? signals.get(requestId) : undefined;
+    try {
+      return (await fetch(url, { ...init, body: init?.body as string | undefined, signal: query ? AbortSignal.any([timeout, query]) : timeout })) as unknown as FetcherResponse;
+    } catch (e) {
+      if (timeout.aborted || query?.aborted) {
+        const why = timeout.aborted ? `no answer within ${subgraphTimeoutMs} ms` : 'the query was given up on (its deadline passed, or its client left)';
+        throw new GraphQLError(`Subgraph ${name} did not answer: ${why}`, { extensions: { code: 'SUBGRAPH_TIMEOUT', subgraph: name } });
+      }
+      const cause = (e as { cause?: { code?: string } }).cause?.code;
+      logger.error('subgraph unreachable', { subgraph: name, cause: cause ?? (e as Error).message });
+      throw new GraphQLError(`Subgraph ${name} is unavailable${cause ? ` (${cause})` : ''}`, { extensions: { code: 'SUBGRAPH_UNAVAILABLE', subgraph: name } });
+    }
+  };
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(supergraphPath, 'utf8'),
-    buildService: ({ name }) => new ForwardingDataSource({ url: subgraphUrls[name as SubgraphName], fetcher }),
+    buildService: ({ name }) => new ForwardingDataSource(name, { url: subgraphUrls[name as SubgraphName], fetcher: fetcherFor(name) }),
     logger: apolloLogger(logger),
   });
   const limits = demandControl(options.limits);
@@ -144,10 +186,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
 
   return serveGraphQL({
     apollo,
-    context: async (req) => {
+    context: async (req, res) => {
       const authorization = req.headers.authorization;
       const caller = await authenticate(options.verify, authorization);
-      return { caller, authorization: authorization!, requestId: randomUUID() };
+      const requestId = randomUUID();
+      const gone = new AbortController();
+      const signal = AbortSignal.any([AbortSignal.timeout(queryDeadlineMs), gone.signal]);
+      signals.set(requestId, signal);
+      res.once('close', () => {
+        signals.delete(requestId);
+        if (!res.writableFinished) gone.abort(new Error('the client went away'));
+      });
+      return { caller, authorization: authorization!, requestId, signal, deadline: Date.now() + queryDeadlineMs };
     },
     routes: {
       '/health': async (_req, res) => {

@@ -28,7 +28,8 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void |
 
 export interface GraphQLHttpOptions<TContext extends BaseContext> {
   apollo: ApolloServer<TContext>;
-  context: (req: IncomingMessage) => Promise<TContext>;
+  /** The request's context; `res` tells when the client has gone (its 'close' before the answer is finished). */
+  context: (req: IncomingMessage, res: ServerResponse) => Promise<TContext>;
   /** Extra GET routes by path, e.g. `/health`. */
   routes?: Record<string, RouteHandler>;
   port: number;
@@ -91,7 +92,7 @@ export async function serveGraphQL<TContext extends BaseContext>(options: GraphQ
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: () => options.context(req),
+      context: () => options.context(req, res),
     });
     for (const [k, v] of response.headers) res.setHeader(k, v);
     res.statusCode = response.status ?? 200;

@@ -16,7 +16,28 @@ export const settingsEnv = {
   suppressionThreshold: 'LGNET_SUPPRESSION_THRESHOLD',
   /** `1` lets tools read the schema by introspection; off by default in production. */
   introspection: 'LGNET_INTROSPECTION',
+  /** Longest a query may take, from the gateway down to every city call, in milliseconds. */
+  queryDeadlineMs: 'LGNET_QUERY_DEADLINE_MS',
+  /** Longest the gateway waits for one subgraph answer, in milliseconds. */
+  subgraphTimeoutMs: 'LGNET_SUBGRAPH_TIMEOUT_MS',
 } as const;
+
+/** A duration in milliseconds from the environment, within bounds; `fallback` when unset. */
+export function millis(env: Env, name: string, fallback: number, min = 100, max = 600_000): number {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number of milliseconds from ${min} to ${max}; got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** A query's deadline: long enough for a national page over slow cities, short enough that nobody waits on a hung one. */
+export const defaultQueryDeadlineMs = 30_000;
+/** One subgraph answer: a subgraph bounds each city call itself, so this only catches a hung subgraph. */
+export const defaultSubgraphTimeoutMs = 20_000;
+
+/** Header carrying a query's remaining time, in milliseconds, from the gateway to the subgraphs. */
+export const DEADLINE_HEADER = 'x-lgnet-deadline-ms';
 
 export function graphSecret(env: Env): string {
   const v = env[settingsEnv.graphSecret];

@@ -31,7 +31,12 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 export interface StackOptions {
   /** Gateway port; 0 = any free port. */
   port: number;
+  /** Address the gateway listens on; default 127.0.0.1. Only the gateway: exposing it exposes nothing else. */
   host?: string;
+  /** Address the subgraphs listen on; default 127.0.0.1 (they need to be reached by the gateway only). */
+  subgraphHost?: string;
+  /** Address the city stand-ins listen on; default 127.0.0.1 (they hold names and fiscal codes). */
+  sandboxHost?: string;
   sandbox?: { seed?: number; scale?: number; faults?: string };
   /** Where the processes' logs go (each line is a JSON event). */
   onLog?: (line: string) => void;
@@ -53,6 +58,8 @@ export interface Stack {
   /** A bearer token from the sandbox's identity provider. */
   token(role: Role, options?: TokenOptions): Promise<string>;
   auditDir: string;
+  /** Process ids of the gateway and the subgraphs, by name. */
+  pids: Record<SubgraphName | 'gateway', number>;
   /** The environment given to the subgraph processes (city endpoints and keys, the secrets). */
   env: Record<string, string>;
   close(): Promise<void>;
@@ -107,7 +114,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const host = options.host ?? '127.0.0.1';
   const timeoutMs = options.readyTimeoutMs ?? 60_000;
   const seed = options.sandbox?.seed ?? DEFAULT_SEED;
-  const sandbox = await startSandbox({ ...options.sandbox, host });
+  const sandbox = await startSandbox({ ...options.sandbox, host: options.sandboxHost ?? '127.0.0.1' });
   // Tokens are minted on this machine only, whatever HOST says.
   const issuer = await startSandboxIssuer({ host: '127.0.0.1' });
   const ownAuditDir = options.auditDir ? null : mkdtempSync(join(tmpdir(), 'lgnet-audit-'));
@@ -123,7 +130,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...authConfigToEnv({ issuer: issuer.issuer, audience: issuer.audience, algorithms: issuer.algorithms, jwksUrl: issuer.jwksUrl }),
       // The sandbox is for trying the graph out: tools may read its schema.
       [settingsEnv.introspection]: '1',
-      HOST: host,
       ...options.env,
     };
     const env: Record<string, string> = {
@@ -132,6 +138,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       [PERSON_KEY_SECRET_ENV]: sandboxSecret(seed, 'person-key'),
       [settingsEnv.graphSecret]: sandboxSecret(seed, 'graph'),
       [settingsEnv.auditDir]: auditDir,
+      HOST: options.subgraphHost ?? '127.0.0.1',
       PORT: '0',
     };
     const subgraphs = subgraphNames.map((name) => {
@@ -146,7 +153,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const subgraphUrls = Object.fromEntries(
       await Promise.race([Promise.all(subgraphs.map(async ([name, c]) => [name, await c.url] as const)), deadline]),
     ) as Record<SubgraphName, string>;
-    const gatewayEnv: Record<string, string> = { ...shared, PORT: String(options.port) };
+    const gatewayEnv: Record<string, string> = { ...shared, HOST: host, PORT: String(options.port) };
     for (const name of subgraphNames) gatewayEnv[`LGNET_SUBGRAPH_${name.toUpperCase()}_URL`] = subgraphUrls[name];
     const gateway = startProcess('gateway/main.ts', [], gatewayEnv, 'gateway', onLog);
     children.push(gateway.proc);
@@ -158,7 +165,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (ok) break;
       await Promise.race([sleep(100), deadline]);
     }
-    return { gatewayUrl, healthUrl, subgraphUrls, sandbox, issuer, token: (role, o) => issuer.mint(role, o), auditDir, env, close };
+    const pids = Object.fromEntries([...subgraphs.map(([name, c]) => [name, c.proc.pid!] as const), ['gateway', gateway.proc.pid!] as const]) as Stack['pids'];
+    return { gatewayUrl, healthUrl, subgraphUrls, sandbox, issuer, token: (role, o) => issuer.mint(role, o), auditDir, pids, env, close };
   } catch (e) {
     await close();
     throw e;

@@ -2,7 +2,8 @@
  * `npm start`: the sandbox's city stand-ins, the four subgraphs and the
  * gateway, on this machine. Ctrl-C stops them all.
  *
- * Environment: PORT (gateway, default 4000), HOST (default 127.0.0.1), SANDBOX_SCALE (default 1),
+ * Environment: PORT (gateway, default 4000), HOST (the gateway's address, default 127.0.0.1),
+ * LGNET_SUBGRAPH_HOST and SANDBOX_HOST (default 127.0.0.1), SANDBOX_SCALE (default 1),
  * SANDBOX_SEED, SANDBOX_FAULTS (e.g. `090064=down,015146=slow:5000`),
  * LOG=1 to print the processes' logs.
  */
@@ -17,6 +18,8 @@ console.log('Starting the LGNet sandbox, subgraphs and gateway...');
 const stack = await startStack({
   port,
   host,
+  subgraphHost: process.env.LGNET_SUBGRAPH_HOST || undefined,
+  sandboxHost: process.env.SANDBOX_HOST || undefined,
   // The sandbox keeps its audit trail across starts, in a folder git ignores.
   auditDir: process.env.LGNET_AUDIT_DIR || defaultAuditDir,
   sandbox: {
@@ -42,7 +45,7 @@ Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.
   GraphQL   ${stack.gatewayUrl.replace('127.0.0.1', 'localhost')}
   Health    ${stack.healthUrl.replace('127.0.0.1', 'localhost')}
   Subgraphs ${Object.entries(stack.subgraphUrls).map(([n, u]) => `${n} ${u}`).join('\n            ')}
-  Sandbox   ${cities} city systems on ${host}${process.env.SANDBOX_FAULTS ? `, faults: ${process.env.SANDBOX_FAULTS}` : ''}
+  Sandbox   ${cities} city systems on ${process.env.SANDBOX_HOST || '127.0.0.1'}${process.env.SANDBOX_FAULTS ? `, faults: ${process.env.SANDBOX_FAULTS}` : ''}
 
   Audit     ${stack.auditDir}
 

@@ -72,7 +72,11 @@ export interface SubgraphContext extends SubgraphDeps {
 /** Most records the lists of one request may ask for: two of the largest pages. */
 export const MAX_RECORDS_PER_REQUEST = 1000;
 
-export function createSubgraphContext(deps: SubgraphDeps, caller: Caller, origin: RequestOrigin = { operationHash: '' }): SubgraphContext {
+/**
+ * `signal` is the query's: aborted when its deadline passes or the gateway
+ * gives up on it, it stops every city call the request makes.
+ */
+export function createSubgraphContext(deps: SubgraphDeps, caller: Caller, origin: RequestOrigin = { operationHash: '' }, signal?: AbortSignal): SubgraphContext {
   const logger = deps.logger ?? silentLogger;
   const loaders = new Map<string, DataLoader<unknown, unknown>>();
   const cityErrors = new Map<string, CityError>();
@@ -81,7 +85,7 @@ export function createSubgraphContext(deps: SubgraphDeps, caller: Caller, origin
     ...deps,
     caller,
     origin,
-    call: {},
+    call: signal ? { signal } : {},
     cityErrors,
     denied: new Map(),
     suppressed: new Set(),

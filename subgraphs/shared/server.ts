@@ -17,6 +17,7 @@ import { demandControl, type DemandLimits } from '../../runtime/limits.ts';
 import { apolloLogger, type Logger } from '../../runtime/logger.ts';
 import { serveGraphQL, sendJson, shortMessage, type RunningHttpServer } from '../../runtime/http.ts';
 import { subgraphSdl, type SubgraphName } from '../../schema/sdl.ts';
+import { DEADLINE_HEADER } from '../../runtime/settings.ts';
 import { accessHooks, accessPlugin } from './access.ts';
 import { createSubgraphContext, type RequestOrigin, type SubgraphContext, type SubgraphDeps } from './context.ts';
 import { DateScalar, DateTimeScalar, YearMonthScalar } from './scalars.ts';
@@ -32,6 +33,8 @@ export interface SubgraphOptions {
   limits: DemandLimits;
   /** Introspection (tools read the schema): on in the sandbox, off by default in production. */
   introspection: boolean;
+  /** Longest a query may take here, in milliseconds; the gateway may say less is left. */
+  queryDeadlineMs: number;
   port: number;
   host?: string;
   logger: Logger;
@@ -105,7 +108,18 @@ export async function startSubgraph(options: SubgraphOptions): Promise<RunningHt
   const deps = { ...options.deps, logger: options.logger };
   return serveGraphQL({
     apollo,
-    context: async (req) => createSubgraphContext(deps, await authenticate(options.verify, req.headers.authorization), originOf(req)),
+    context: async (req, res) => {
+      const caller = await authenticate(options.verify, req.headers.authorization);
+      // What is left of the query's time, as the gateway says; never more than this subgraph allows.
+      const left = Number(req.headers[DEADLINE_HEADER]);
+      // A little is kept back, so that the answer (with the cities that did not make it named) reaches the gateway before it gives up.
+      const budget = Number.isInteger(left) && left >= 0 ? Math.min(Math.floor(left - Math.min(500, left / 10)), options.queryDeadlineMs) : options.queryDeadlineMs;
+      const gone = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) gone.abort(new Error('the gateway gave up on the query'));
+      });
+      return createSubgraphContext(deps, caller, originOf(req), AbortSignal.any([AbortSignal.timeout(budget), gone.signal]));
+    },
     routes: { '/health': (_req, res) => sendJson(res, 200, { status: 'ok', subgraph: options.name }) },
     port: options.port,
     host: options.host,

@@ -1,0 +1,84 @@
+/**
+ * Faults of the graph's own parts and of the cities, end to end: real
+ * processes on loopback, asked over HTTP.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../runtime/stack.ts';
+import { gql, type GraphQLResponse } from './helpers.ts';
+
+let stack: Stack;
+let analyst: string;
+/** A query's deadline short enough that a hung city cannot hold the test for long. */
+const DEADLINE_MS = 4_000;
+
+const ask = (query: string, variables?: Record<string, unknown>) => gql(stack.gatewayUrl, query, variables, { authorization: `Bearer ${analyst}` });
+const codes = (r: GraphQLResponse) => (r.errors ?? []).map((e) => [e.extensions?.code, e.extensions?.subgraph ?? e.extensions?.city]);
+
+beforeAll(async () => {
+  // The gateway on another loopback address than the rest, as HOST would put it on a public one.
+  stack = await startStack({ port: 0, host: '127.0.0.2', env: { LGNET_QUERY_DEADLINE_MS: String(DEADLINE_MS) } });
+  analyst = await stack.token('analyst');
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('listen addresses', () => {
+  it('move the gateway alone: subgraphs and city stand-ins stay on 127.0.0.1', async () => {
+    expect(new URL(stack.gatewayUrl).hostname).toBe('127.0.0.2');
+    for (const url of Object.values(stack.subgraphUrls)) expect(new URL(url).hostname).toBe('127.0.0.1');
+    const cityUrls = Object.entries(stack.sandbox.env).filter(([k]) => k.endsWith('_URL'));
+    expect(cityUrls.length).toBeGreaterThan(0);
+    for (const [, url] of cityUrls) expect(new URL(url).hostname).toBe('127.0.0.1');
+    // Nothing answers for the gateway on the other address.
+    const elsewhere = new URL(stack.gatewayUrl);
+    elsewhere.hostname = '127.0.0.1';
+    await expect(fetch(elsewhere)).rejects.toThrow();
+  });
+});
+
+describe('client mistakes', () => {
+  it('answer a mutation or a subscription with 400: the graph only reads', async () => {
+    for (const op of ['mutation { x }', 'subscription { x }']) {
+      const r = await ask(op);
+      expect(r.status, op).toBe(400);
+      expect(r.errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    }
+  });
+});
+
+describe("a query's deadline", () => {
+  it('bounds a city that hangs: the answer names it, and the city is not asked again once the query is given up on', async () => {
+    await stack.sandbox.setFaults('079023=slow:70000');
+    try {
+      stack.sandbox.resetRequestCounts();
+      const r = await ask('{ beneficiaries(filter: { cities: ["079023"] }, first: 5) { nodes { id } coverage { citiesAnswered missing { city { code } code } } } }');
+      expect(r.status).toBe(200);
+      expect(r.data!.beneficiaries.coverage).toEqual({ citiesAnswered: 0, missing: [{ city: { code: '079023' }, code: 'CITY_TIMEOUT' }] });
+      const asked = stack.sandbox.requestCount('079023');
+      expect(asked).toBeGreaterThan(0);
+      // Longer than any retry pause: nothing more reaches the city for a query that is over.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(stack.sandbox.requestCount('079023')).toBe(asked);
+    } finally {
+      await stack.sandbox.setFaults('');
+    }
+  });
+});
+
+describe('a subgraph that dies', () => {
+  // Last: the subgraph stays down for the rest of this file.
+  it('is named in a coded error, while the other subgraphs still answer', async () => {
+    process.kill(stack.pids.people, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const r = await ask('{ cities { code } beneficiaries(first: 1) { totalCount } }');
+    expect(r.status).toBe(200);
+    expect(codes(r)).toEqual([['SUBGRAPH_UNAVAILABLE', 'people']]);
+    expect(r.errors![0]!.message).toMatch(/people/);
+    expect(r.data!.beneficiaries).toBeNull();
+    expect(r.data!.cities.length).toBeGreaterThan(0);
+    const health = await fetch(stack.healthUrl);
+    expect(health.status).toBe(503);
+    expect(((await health.json()) as { subgraphs: Record<string, string> }).subgraphs.people).toBe('unavailable');
+  });
+});
