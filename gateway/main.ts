@@ -3,14 +3,15 @@
  * HOST (default 127.0.0.1), LGNET_SUBGRAPH_<NAME>_URL for each of registry,
  * people, services and housing, the token settings LGNET_AUTH_*
  * (access/tokens.ts), and optionally LGNET_INTROSPECTION, LGNET_LIMIT_*,
- * LGNET_QUERY_DEADLINE_MS (default 30 s) and LGNET_SUBGRAPH_TIMEOUT_MS (default 20 s).
+ * LGNET_QUERY_DEADLINE_MS (default 30 s), LGNET_SUBGRAPH_TIMEOUT_MS (default 20 s),
+ * LGNET_DRAIN_DELAY_MS and LGNET_GRACE_PERIOD_MS (how SIGTERM stops it).
  * Prints `{"ready": "<url>"}` on stdout.
  */
 import { authConfigFromEnv, createTokenVerifier } from '../access/tokens.ts';
 import { demandLimitsFromEnv } from '../runtime/limits.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { runService } from '../runtime/process.ts';
-import { introspection, millis, settingsEnv, defaultQueryDeadlineMs, defaultSubgraphTimeoutMs } from '../runtime/settings.ts';
+import { introspection, millis, settingsEnv, defaultQueryDeadlineMs, defaultSubgraphTimeoutMs, stopSettings } from '../runtime/settings.ts';
 import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
 import { startGateway } from './server.ts';
 
@@ -35,5 +36,6 @@ await runService(logger, () =>
     port: Number(process.env.PORT ?? 4000),
     host: process.env.HOST ?? '127.0.0.1',
     logger,
+    stop: stopSettings(process.env),
   }),
 );

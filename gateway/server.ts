@@ -48,6 +48,8 @@ export interface GatewayOptions {
   port: number;
   host?: string;
   logger: Logger;
+  /** How the process stops on SIGTERM (runtime/settings.ts stopSettings). */
+  stop?: { drainDelayMs: number; gracePeriodMs: number };
   /** Time each subgraph's health check may take, in milliseconds. */
   healthTimeoutMs?: number;
   /**
@@ -162,9 +164,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
   });
   const limits = demandControl(options.limits);
   const allowList = loadAllowList();
-  const apollo = new ApolloServer<GatewayContext>({
+  const apollo = (drain: ApolloServerPlugin<GatewayContext>) => new ApolloServer<GatewayContext>({
     gateway,
-    plugins: [operationPlugin, allowListPlugin<GatewayContext>(allowList), ...limits.plugins, ApolloServerPluginLandingPageDisabled()],
+    plugins: [drain, operationPlugin, allowListPlugin<GatewayContext>(allowList), ...limits.plugins, ApolloServerPluginLandingPageDisabled()],
     validationRules: limits.validationRules,
     persistedQueries: { cache: persistedQueryCache(allowList) },
     introspection: options.introspection,
@@ -172,7 +174,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
     formatError: withoutInternals,
     logger: apolloLogger(logger),
   });
-  await apollo.start();
 
   async function subgraphHealth(name: SubgraphName): Promise<boolean> {
     try {
@@ -217,6 +218,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
     },
     port: options.port,
     host: options.host,
-    onClose: () => apollo.stop(),
+    ...options.stop,
   });
 }

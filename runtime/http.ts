@@ -1,13 +1,18 @@
 /**
- * Serves an Apollo Server over node:http, with a few plain routes beside
- * GraphQL (health). Apollo Server 5 ships no HTTP framework integration of its
- * own beyond the standalone one, which has no room for extra routes.
+ * Serves an Apollo Server through its maintained Express 5 integration, with
+ * a few plain routes beside GraphQL (health), and stops it gracefully: on
+ * close, `/health` answers 503 first, then Apollo's drain plugin lets the
+ * requests in flight finish (within a grace period) before the server goes.
  */
-import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import type { ApolloServer, ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLFormattedError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readBody, sendJson } from './plain-http.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sendJson } from './plain-http.ts';
 
 export { sendJson };
 
@@ -27,7 +32,8 @@ export function shortMessage(formatted: GraphQLFormattedError): GraphQLFormatted
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 export interface GraphQLHttpOptions<TContext extends BaseContext> {
-  apollo: ApolloServer<TContext>;
+  /** Builds the Apollo Server, given the plugin that drains this server's requests when it stops. */
+  apollo: (drain: ApolloServerPlugin<TContext>) => ApolloServer<TContext>;
   /** The request's context; `res` tells when the client has gone (its 'close' before the answer is finished). */
   context: (req: IncomingMessage, res: ServerResponse) => Promise<TContext>;
   /** Extra GET routes by path, e.g. `/health`. */
@@ -36,7 +42,14 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   host?: string;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
-  /** Called once the server has stopped listening (e.g. to stop Apollo). */
+  /**
+   * On close: how long `/health` answers 503 before the server stops taking
+   * requests, so that a load balancer stops sending new ones, in milliseconds.
+   */
+  drainDelayMs?: number;
+  /** On close: how long requests in flight may take to finish, in milliseconds. */
+  gracePeriodMs?: number;
+  /** Called once the server has stopped (e.g. to close files). */
   onClose?: () => Promise<void>;
 }
 
@@ -44,6 +57,7 @@ export interface RunningHttpServer {
   server: Server;
   url: string;
   port: number;
+  /** Stops gracefully: readiness first, then the requests in flight finish, then the server closes. */
   close(): Promise<void>;
 }
 
@@ -52,64 +66,47 @@ function graphqlError(res: ServerResponse, status: number, code: string, message
 }
 
 export async function serveGraphQL<TContext extends BaseContext>(options: GraphQLHttpOptions<TContext>): Promise<RunningHttpServer> {
-  const { apollo, routes = {}, maxBodyBytes = 1_000_000 } = options;
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost');
-    } catch {
-      return graphqlError(res, 400, 'BAD_REQUEST', 'The request target is not a path this server can read');
-    }
-    const route = routes[url.pathname];
-    if (route && (req.method === 'GET' || req.method === 'HEAD')) return route(req, res);
-    if (url.pathname !== '/graphql') return graphqlError(res, 404, 'NOT_FOUND', `No route ${url.pathname}: GraphQL is served at /graphql`);
+  const { routes = {}, maxBodyBytes = 1_000_000, drainDelayMs = 0, gracePeriodMs = 10_000 } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  const server = createServer(app);
+  const apollo = options.apollo(ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: gracePeriodMs }) as ApolloServerPlugin<TContext>);
+  await apollo.start();
+  let stopping = false;
 
-    const headers = new HeaderMap();
-    for (const [k, v] of Object.entries(req.headers)) {
-      if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-    }
-    let body: unknown = undefined;
-    if (req.method === 'POST') {
-      const text = await readBody(req, maxBodyBytes);
-      if (text === null) {
-        // The rest of the body is left unread: the connection cannot carry another request.
-        res.setHeader('connection', 'close');
-        return graphqlError(res, 413, 'BAD_REQUEST', `Request body larger than ${maxBodyBytes} bytes`);
-      }
-      if ((headers.get('content-type') ?? '').includes('application/json')) {
-        try {
-          body = text === '' ? {} : JSON.parse(text);
-        } catch {
-          return graphqlError(res, 400, 'BAD_REQUEST', 'The request body is not valid JSON');
-        }
-      } else {
-        body = text;
-      }
-    }
-    const operationName = url.searchParams.get('operationName') ?? (body as { operationName?: unknown } | null)?.operationName;
-    if (operationName !== undefined && operationName !== null && (typeof operationName !== 'string' || !GRAPHQL_NAME.test(operationName))) {
-      return graphqlError(res, 400, 'BAD_REQUEST', `operationName must be a GraphQL name of at most ${MAX_NAME_LENGTH} characters`);
-    }
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: () => options.context(req, res),
+  for (const [path, handler] of Object.entries(routes)) {
+    app.get(path, async (req, res) => {
+      // Readiness: a process that is stopping takes no new work.
+      if (stopping && path === '/health') return sendJson(res, 503, { status: 'stopping' });
+      await handler(req, res);
     });
-    for (const [k, v] of response.headers) res.setHeader(k, v);
-    res.statusCode = response.status ?? 200;
-    if (response.body.kind === 'complete') {
-      res.end(response.body.string);
-    } else {
-      for await (const chunk of response.body.asyncIterator) res.write(chunk);
-      res.end();
+  }
+  app.use(
+    '/graphql',
+    express.json({ limit: maxBodyBytes }),
+    (req: Request, res: Response, next: NextFunction) => {
+      const name = (req.query.operationName as unknown) ?? (req.body as { operationName?: unknown } | undefined)?.operationName;
+      if (name !== undefined && name !== null && (typeof name !== 'string' || !GRAPHQL_NAME.test(name))) {
+        return graphqlError(res, 400, 'BAD_REQUEST', `operationName must be a GraphQL name of at most ${MAX_NAME_LENGTH} characters`);
+      }
+      next();
+    },
+    expressMiddleware(apollo, { context: async ({ req, res }) => options.context(req, res) }),
+  );
+  app.use((req: Request, res: Response) => graphqlError(res, 404, 'NOT_FOUND', `No route ${req.path.slice(0, 100)}: GraphQL is served at /graphql`));
+  // Client mistakes in the body are 4xx with a code, never a 500.
+  app.use((err: { type?: string; status?: number; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) return res.destroy();
+    if (err.type === 'entity.too.large') {
+      // The rest of the body is left unread: the connection cannot carry another request.
+      res.setHeader('connection', 'close');
+      return graphqlError(res, 413, 'BAD_REQUEST', `Request body larger than ${maxBodyBytes} bytes`);
     }
-  };
-
-  const server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      if (!res.headersSent) graphqlError(res, 500, 'INTERNAL_SERVER_ERROR', (e as Error).message);
-      else res.destroy();
-    });
+    if (err.type === 'entity.parse.failed') return graphqlError(res, 400, 'BAD_REQUEST', 'The request body is not valid JSON');
+    if (err.status && err.status >= 400 && err.status < 500) return graphqlError(res, err.status, 'BAD_REQUEST', 'The request cannot be read');
+    return graphqlError(res, 500, 'INTERNAL_ERROR', 'The server failed on this request');
   });
+
   // Keep-alive sockets from the gateway would otherwise hold close() open.
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -117,16 +114,18 @@ export async function serveGraphQL<TContext extends BaseContext>(options: GraphQ
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  let closed: Promise<void> | null = null;
   return {
     server,
     port,
     url: `http://${options.host ?? '127.0.0.1'}:${port}/graphql`,
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await options.onClose?.();
-    },
+    close: () =>
+      (closed ??= (async () => {
+        stopping = true;
+        if (drainDelayMs > 0) await sleep(drainDelayMs);
+        // The drain plugin stops new connections, waits for requests in flight, then closes the rest.
+        await apollo.stop();
+        await options.onClose?.();
+      })()),
   };
 }

@@ -20,7 +20,19 @@ export const settingsEnv = {
   queryDeadlineMs: 'LGNET_QUERY_DEADLINE_MS',
   /** Longest the gateway waits for one subgraph answer, in milliseconds. */
   subgraphTimeoutMs: 'LGNET_SUBGRAPH_TIMEOUT_MS',
+  /** On SIGTERM: how long /health answers 503 before the process stops taking requests, in milliseconds. */
+  drainDelayMs: 'LGNET_DRAIN_DELAY_MS',
+  /** On SIGTERM: how long requests in flight may take to finish, in milliseconds. */
+  gracePeriodMs: 'LGNET_GRACE_PERIOD_MS',
 } as const;
+
+/** How a process stops on SIGTERM, from the environment. */
+export function stopSettings(env: Env): { drainDelayMs: number; gracePeriodMs: number } {
+  return {
+    drainDelayMs: millis(env, settingsEnv.drainDelayMs, 0, 0, 60_000),
+    gracePeriodMs: millis(env, settingsEnv.gracePeriodMs, 10_000, 0, 120_000),
+  };
+}
 
 /** A duration in milliseconds from the environment, within bounds; `fallback` when unset. */
 export function millis(env: Env, name: string, fallback: number, min = 100, max = 600_000): number {

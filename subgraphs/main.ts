@@ -20,7 +20,7 @@ import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
 import { demandLimitsFromEnv, type DemandLimits } from '../runtime/limits.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { runService } from '../runtime/process.ts';
-import { auditDir, defaultQueryDeadlineMs, graphSecret, introspection, millis, settingsEnv, suppressionThreshold } from '../runtime/settings.ts';
+import { auditDir, defaultQueryDeadlineMs, graphSecret, introspection, millis, settingsEnv, stopSettings, suppressionThreshold } from '../runtime/settings.ts';
 import { housingResolvers } from './housing/resolvers.ts';
 import { createCursorCodec } from './people/paging.ts';
 import { peopleResolvers } from './people/resolvers.ts';
@@ -79,6 +79,7 @@ await runService(logger, async () => {
     port: Number(env.PORT ?? 0),
     host: env.HOST ?? '127.0.0.1',
     logger,
+    stop: stopSettings(env),
   });
   return {
     url: server.url,

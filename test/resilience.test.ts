@@ -66,6 +66,40 @@ describe("a query's deadline", () => {
   });
 });
 
+/** Resolves once the process has exited; fails the test if it has not within `ms`. */
+async function exited(pid: number, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > until) throw new Error(`process ${pid} still running after ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('SIGTERM', () => {
+  it('lets a subgraph finish the query in flight before it exits', async () => {
+    await stack.sandbox.setFaults('090064=slow:1500');
+    try {
+      const inFlight = ask('{ services(filter: { cities: ["090064"] }) { totalCount } }');
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      process.kill(stack.pids.services, 'SIGTERM');
+      const r = await inFlight;
+      expect(r.errors).toBeUndefined();
+      expect(r.data!.services.totalCount).toBeGreaterThan(0);
+      await exited(stack.pids.services);
+      // And, gone, it is named as such.
+      const after = await ask('{ services { totalCount } }');
+      expect(codes(after)).toEqual([['SUBGRAPH_UNAVAILABLE', 'services']]);
+    } finally {
+      await stack.sandbox.setFaults('');
+    }
+  });
+});
+
 describe('a subgraph that dies', () => {
   // Last: the subgraph stays down for the rest of this file.
   it('is named in a coded error, while the other subgraphs still answer', async () => {
@@ -80,5 +114,21 @@ describe('a subgraph that dies', () => {
     const health = await fetch(stack.healthUrl);
     expect(health.status).toBe(503);
     expect(((await health.json()) as { subgraphs: Record<string, string> }).subgraphs.people).toBe('unavailable');
+  });
+});
+
+describe('SIGTERM at the gateway', () => {
+  // Last of all: the gateway is gone afterwards.
+  it('lets the query in flight finish, then exits', async () => {
+    await stack.sandbox.setFaults('090064=slow:1500');
+    const inFlight = ask('{ housingResources(filter: { cities: ["090064"] }) { totalCount } }');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    process.kill(stack.pids.gateway, 'SIGTERM');
+    const r = await inFlight;
+    expect(r.status).toBe(200);
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.housingResources.totalCount).toBeGreaterThan(0);
+    await exited(stack.pids.gateway);
+    await expect(fetch(stack.healthUrl)).rejects.toThrow();
   });
 });

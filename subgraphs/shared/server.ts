@@ -38,6 +38,8 @@ export interface SubgraphOptions {
   port: number;
   host?: string;
   logger: Logger;
+  /** How the process stops on SIGTERM (runtime/settings.ts stopSettings). */
+  stop?: { drainDelayMs: number; gracePeriodMs: number };
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -95,16 +97,15 @@ export async function startSubgraph(options: SubgraphOptions): Promise<RunningHt
   const resolvers = enforceAccessRules(typeDefs, { Date: DateScalar, DateTime: DateTimeScalar, YearMonth: YearMonthScalar, ...options.resolvers } as never, accessHooks);
   const schema = buildSubgraphSchema([{ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }]);
   const limits = demandControl(options.limits);
-  const apollo = new ApolloServer<SubgraphContext>({
+  const apollo = (drain: ApolloServerPlugin<SubgraphContext>) => new ApolloServer<SubgraphContext>({
     schema,
-    plugins: [accessPlugin(options.name, options.audit, options.logger), representationsLimit, ...limits.plugins, ApolloServerPluginLandingPageDisabled()],
+    plugins: [drain, accessPlugin(options.name, options.audit, options.logger), representationsLimit, ...limits.plugins, ApolloServerPluginLandingPageDisabled()],
     validationRules: options.introspection ? limits.validationRules : [...limits.validationRules, noServiceSdl],
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     formatError: shortMessage,
     logger: apolloLogger(options.logger),
   });
-  await apollo.start();
   const deps = { ...options.deps, logger: options.logger };
   return serveGraphQL({
     apollo,
@@ -123,8 +124,9 @@ export async function startSubgraph(options: SubgraphOptions): Promise<RunningHt
     routes: { '/health': (_req, res) => sendJson(res, 200, { status: 'ok', subgraph: options.name }) },
     port: options.port,
     host: options.host,
+    ...options.stop,
+    // The trail closes after the last answer has been logged.
     onClose: async () => {
-      await apollo.stop();
       await options.audit?.close();
     },
   });
