@@ -1,6 +1,7 @@
 /**
  * Starts the whole system on loopback: the sandbox's city stand-ins, its
- * identity provider, the four subgraph processes and the gateway process.
+ * identity provider, the four subgraph processes and the gateway process,
+ * and keeps them running: a process that dies is started again.
  * Used by `npm start` and by the end-to-end tests, so both run exactly the
  * same processes.
  *
@@ -58,7 +59,7 @@ export interface Stack {
   /** A bearer token from the sandbox's identity provider. */
   token(role: Role, options?: TokenOptions): Promise<string>;
   auditDir: string;
-  /** Process ids of the gateway and the subgraphs, by name. */
+  /** Process ids of the gateway and the subgraphs, by name (as now: a process that died and was started again has a new one). */
   pids: Record<SubgraphName | 'gateway', number>;
   /** The environment given to the subgraph processes (city endpoints and keys, the secrets). */
   env: Record<string, string>;
@@ -100,6 +101,68 @@ function startProcess(script: string, args: string[], env: Record<string, string
   return { proc, url };
 }
 
+/** First pause before a process that died is started again, in milliseconds; doubled on each death in a row, up to the cap. */
+const RESTART_DELAY_MS = 1_000;
+const RESTART_DELAY_CAP_MS = 30_000;
+/** A process that stays up this long is healthy again: the next death waits the first pause, in milliseconds. */
+const RESTART_RESET_MS = 60_000;
+
+/** A child process kept running: one that dies (a crash, a kill) is logged and started again, with backoff, on the same port. */
+interface Supervised {
+  readonly proc: ChildProcess;
+  /** The URL of its first start. */
+  readonly url: Promise<string>;
+  /** How many times it was started again. */
+  readonly restarts: number;
+  stop(): Promise<void>;
+}
+
+function supervise(script: string, args: string[], env: Record<string, string>, label: string, onLog: (l: string) => void): Supervised {
+  let current = startProcess(script, args, env, label, onLog);
+  let stopping = false;
+  let restarts = 0;
+  let delay = RESTART_DELAY_MS;
+  let startedAt = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  let port: string | undefined;
+  const first = current.url;
+  first.then((u) => (port = new URL(u).port), () => {});
+  const event = (level: string, msg: string, data: Record<string, unknown>) =>
+    onLog(JSON.stringify({ t: new Date().toISOString(), level, component: 'stack', msg, process: label, ...data }));
+  const watch = (child: Child) =>
+    child.proc.once('exit', (code, signal) => {
+      if (stopping) return;
+      // A clean exit is a deliberate stop (SIGTERM from an operator, say): it is not undone.
+      if (code === 0) return event('warn', 'process stopped', { code });
+      if (Date.now() - startedAt > RESTART_RESET_MS) delay = RESTART_DELAY_MS;
+      event('error', 'process died; starting it again', { code, signal, delayMs: delay });
+      timer = setTimeout(() => {
+        if (stopping) return;
+        restarts++;
+        startedAt = Date.now();
+        current = startProcess(script, args, { ...env, ...(port ? { PORT: port } : {}) }, label, onLog);
+        current.url.then(() => event('info', 'process started again', { restarts }), () => {});
+        watch(current);
+      }, delay);
+      delay = Math.min(delay * 2, RESTART_DELAY_CAP_MS);
+    });
+  watch(current);
+  return {
+    get proc() {
+      return current.proc;
+    },
+    url: first,
+    get restarts() {
+      return restarts;
+    },
+    async stop() {
+      stopping = true;
+      clearTimeout(timer);
+      await stopProcess(current.proc);
+    },
+  };
+}
+
 async function stopProcess(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -119,9 +182,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const issuer = await startSandboxIssuer({ host: '127.0.0.1' });
   const ownAuditDir = options.auditDir ? null : mkdtempSync(join(tmpdir(), 'lgnet-audit-'));
   const auditDir = options.auditDir ?? ownAuditDir!;
-  const children: ChildProcess[] = [];
+  const children: Supervised[] = [];
   const close = async () => {
-    await Promise.all(children.map(stopProcess));
+    await Promise.all(children.map((c) => c.stop()));
     await Promise.all([sandbox.close(), issuer.close()]);
     if (ownAuditDir) rmSync(ownAuditDir, { recursive: true, force: true });
   };
@@ -142,8 +205,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       PORT: '0',
     };
     const subgraphs = subgraphNames.map((name) => {
-      const c = startProcess('subgraphs/main.ts', [name], env, `subgraph ${name}`, onLog);
-      children.push(c.proc);
+      const c = supervise('subgraphs/main.ts', [name], env, `subgraph ${name}`, onLog);
+      children.push(c);
       return [name, c] as const;
     });
     const deadline = sleep(timeoutMs).then(() => {
@@ -155,8 +218,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ) as Record<SubgraphName, string>;
     const gatewayEnv: Record<string, string> = { ...shared, HOST: host, PORT: String(options.port) };
     for (const name of subgraphNames) gatewayEnv[`LGNET_SUBGRAPH_${name.toUpperCase()}_URL`] = subgraphUrls[name];
-    const gateway = startProcess('gateway/main.ts', [], gatewayEnv, 'gateway', onLog);
-    children.push(gateway.proc);
+    const gateway = supervise('gateway/main.ts', [], gatewayEnv, 'gateway', onLog);
+    children.push(gateway);
     const gatewayUrl = await Promise.race([gateway.url, deadline]);
     const healthUrl = new URL('/health', gatewayUrl).toString();
     // Ready means /health says so: the gateway and every subgraph answer.
@@ -165,7 +228,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (ok) break;
       await Promise.race([sleep(100), deadline]);
     }
-    const pids = Object.fromEntries([...subgraphs.map(([name, c]) => [name, c.proc.pid!] as const), ['gateway', gateway.proc.pid!] as const]) as Stack['pids'];
+    // Read when asked: a process started again has another pid.
+    const pids = {} as Stack['pids'];
+    for (const [name, c] of [...subgraphs, ['gateway', gateway] as const]) Object.defineProperty(pids, name, { get: () => c.proc.pid!, enumerable: true });
     return { gatewayUrl, healthUrl, subgraphUrls, sandbox, issuer, token: (role, o) => issuer.mint(role, o), auditDir, pids, env, close };
   } catch (e) {
     await close();
