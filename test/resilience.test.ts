@@ -66,6 +66,42 @@ describe("a query's deadline", () => {
   });
 });
 
+describe('a walk over a flaky city', () => {
+  it('loses no record, keeps its total from page to page, and ends with nothing missing', async () => {
+    const cities = ['058091', '090064'];
+    await stack.sandbox.setFaults('058091=flaky:0.3');
+    const ids: string[] = [];
+    const totals: number[] = [];
+    let last: Record<string, any> = {};
+    try {
+      let after: string | null = null;
+      for (let n = 0; n < 100; n++) {
+        const r = await ask('query ($after: String) { beneficiaries(filter: { cities: ["058091", "090064"] }, first: 200, after: $after) { totalCount nodes { id } pageInfo { hasNextPage endCursor } coverage { missing { city { code } code reason } } } }', { after });
+        last = r.data!.beneficiaries;
+        totals.push(last.totalCount);
+        ids.push(...last.nodes.map((x: { id: string }) => x.id));
+        if (!last.pageInfo.hasNextPage) break;
+        after = last.pageInfo.endCursor;
+      }
+    } finally {
+      await stack.sandbox.setFaults('');
+    }
+    let valid = 0;
+    let held = 0;
+    for (const city of cities) {
+      const broken = (stack.sandbox.broken.get(city) ?? []).filter((b) => b.entity === 'beneficiaries').length;
+      held += stack.sandbox.population.get(city)!.beneficiaries.length;
+      valid += stack.sandbox.population.get(city)!.beneficiaries.length - broken;
+    }
+    expect(last.coverage.missing).toEqual([]);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBe(valid);
+    // Every page after the first (which may not have counted a city that failed) says the same total.
+    expect(new Set(totals.slice(1)).size).toBe(1);
+    expect(totals[totals.length - 1]).toBe(held);
+  });
+});
+
 /** Resolves once the process has exited; fails the test if it has not within `ms`. */
 async function exited(pid: number, ms = 15_000): Promise<void> {
   const until = Date.now() + ms;

@@ -1,16 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { CityError } from '../../schema/errors.ts';
 import type { FanOut } from '../shared/fan-out.ts';
-import { createCursorCodec, readPage, type Cursor, type PageRequest } from './paging.ts';
+import { createCursorCodec, MAX_ATTEMPTS, readPage, type Cursor, type PageRequest } from './paging.ts';
 
 const cursors = createCursorCodec(Buffer.alloc(32, 7));
 const roundTrip = (c: Cursor) => cursors.decode(cursors.encode(c, 'analyst'), 'analyst') as Cursor;
 
-/** Three cities with known records; `fail` decides, per call, whether a city fails. */
+/**
+ * Cities with known records; `fail` decides, per call, whether a city fails:
+ * `true` fails a count as CITY_UNAVAILABLE and a slice as CITY_TIMEOUT, a
+ * code fails either with that code.
+ */
 function world(sizes: Record<string, number>) {
   const records = new Map(Object.entries(sizes).map(([city, n]) => [city, Array.from({ length: n }, (_, i) => `${city}:${i}`)]));
   const calls: string[] = [];
-  let fail: (city: string, phase: 'count' | 'slice') => boolean = () => false;
+  let fail: (city: string, phase: 'count' | 'slice') => boolean | 'CITY_UNAVAILABLE' | 'CITY_TIMEOUT' = () => false;
+  const failure = (city: string, phase: 'count' | 'slice') => {
+    const f = fail(city, phase);
+    if (!f) return null;
+    const code = f === true ? (phase === 'count' ? 'CITY_UNAVAILABLE' : 'CITY_TIMEOUT') : f;
+    return new CityError(code, city, code === 'CITY_UNAVAILABLE' ? 'down' : 'slow');
+  };
   const ask = async <R>(cities: readonly string[], fn: (city: string) => Promise<R>): Promise<FanOut<R>> => {
     const settled = await Promise.allSettled(cities.map(fn));
     const out: FanOut<R> = { answers: [], failures: [] };
@@ -27,21 +37,23 @@ function world(sizes: Record<string, number>) {
     ask,
     count: async (city) => {
       calls.push(`count ${city}`);
-      if (fail(city, 'count')) throw new CityError('CITY_UNAVAILABLE', city, 'down');
+      const f = failure(city, 'count');
+      if (f) throw f;
       return { total: records.get(city)!.length };
     },
     slice: async (city, offset, limit) => {
       calls.push(`slice ${city} ${offset}+${limit}`);
-      if (fail(city, 'slice')) throw new CityError('CITY_TIMEOUT', city, 'slow');
+      const f = failure(city, 'slice');
+      if (f) throw f;
       const items = records.get(city)!.slice(offset, offset + limit);
       return { items, nextOffset: offset + items.length };
     },
   });
-  const begin: Cursor = { city: [...records.keys()].sort()[0]!, offset: 0, filter: 'f', skipped: [], counted: 0 };
+  const begin: Cursor = { city: [...records.keys()].sort()[0]!, offset: 0, filter: 'f', skipped: [], totals: {} };
   /** Follows endCursor until hasNextPage is false; at most 1000 pages. */
-  async function walk(first: number, onPage: (n: number) => void = () => {}) {
+  async function walk(first: number, onPage: (n: number) => void = () => {}, from: Cursor = begin) {
     const seen: string[] = [];
-    let start = begin;
+    let start = from;
     let last: Cursor = begin;
     for (let n = 1; n <= 1000; n++) {
       onPage(n);
@@ -72,22 +84,46 @@ describe('paging across cities', () => {
     expect(page.totalCount).toBe(30);
   });
 
-  it('steps over a city that fails in the middle of its records, and names it to the end of the walk', async () => {
+  it('steps over a city that fails in the middle of its records, and reads them on a later page once it answers again', async () => {
     const w = world({ '000001': 30, '000002': 30, '000003': 30 });
     // City 000002 goes down after the first page has read 10 of its records.
     w.setFail(() => false);
     const page1 = await readPage(w.request(w.begin, 40));
     expect(page1.end).toMatchObject({ city: '000002', offset: 10 });
-    w.setFail((city) => city === '000002');
+    w.setFail((city) => (city === '000002' ? 'CITY_UNAVAILABLE' : false));
     const page2 = await readPage(w.request(page1.end, 40));
-    expect(page2.nodes).toEqual(w.records.get('000003'));
-    expect(page2.end.skipped).toEqual([{ city: '000002', offset: 10, code: 'CITY_UNAVAILABLE', detail: 'down' }]);
-    expect(page2.hasNextPage).toBe(false);
-    // Back up again, it is still named: its records 10-29 were never read in this walk.
+    // Its share of the page (20 records) was asked for and failed; the rest of the page goes on to 000003.
+    expect(page2.nodes).toEqual(w.records.get('000003')!.slice(0, 20));
+    expect(page2.end.skipped).toEqual([{ city: '000002', offset: 10, code: 'CITY_UNAVAILABLE', detail: 'down', attempts: 1, owed: true }]);
+    // Its records are owed: the walk goes on.
+    expect(page2.hasNextPage).toBe(true);
     w.setFail(() => false);
     const page3 = await readPage(w.request(page2.end, 40));
-    expect(page3.nodes).toEqual([]);
-    expect(page3.end.skipped).toEqual([{ city: '000002', offset: 10, code: 'CITY_UNAVAILABLE', detail: 'down' }]);
+    // The owed records first, then the walk where it stood.
+    expect(page3.nodes).toEqual([...w.records.get('000002')!.slice(10), ...w.records.get('000003')!.slice(20)]);
+    expect(page3.end.skipped).toEqual([]);
+    expect(page3.hasNextPage).toBe(false);
+    expect([page1.totalCount, page2.totalCount, page3.totalCount]).toEqual([90, 90, 90]);
+  });
+
+  it('gives owed records up after a few pages, and names them to the end of the walk', async () => {
+    const w = world({ '000001': 30, '000002': 30 });
+    const page1 = await readPage(w.request(w.begin, 40));
+    w.setFail((city) => (city === '000002' ? 'CITY_UNAVAILABLE' : false));
+    const { seen, end, pages } = await w.walk(40, () => {}, page1.end);
+    expect(seen).toEqual([]);
+    expect(end.skipped).toEqual([{ city: '000002', offset: 10, code: 'CITY_UNAVAILABLE', detail: 'down', attempts: MAX_ATTEMPTS, owed: false }]);
+    expect(pages).toBe(MAX_ATTEMPTS);
+  });
+
+  it('loses no record of a city that fails every other request', async () => {
+    const w = world({ '000001': 50, '000002': 200, '000003': 50 });
+    let n = 0;
+    w.setFail((city) => (city === '000002' && n++ % 2 === 0 ? 'CITY_UNAVAILABLE' : false));
+    const { seen, end } = await w.walk(30);
+    expect([...seen].sort()).toEqual([...w.records.values()].flat().sort());
+    expect(seen.length).toBe(300);
+    expect(end.skipped).toEqual([]);
   });
 
   it('ends the walk when a city counts but never serves its records, instead of asking it forever', async () => {
@@ -95,7 +131,7 @@ describe('paging across cities', () => {
     w.setFail((city, phase) => city === '000001' && phase === 'slice');
     const { seen, end, pages } = await w.walk(25);
     expect(seen).toEqual([...w.records.get('000002')!, ...w.records.get('000003')!]);
-    expect(end.skipped).toEqual([{ city: '000001', offset: 0, code: 'CITY_TIMEOUT', detail: 'slow' }]);
+    expect(end.skipped).toEqual([{ city: '000001', offset: 0, code: 'CITY_TIMEOUT', detail: 'slow', attempts: 1, owed: false }]);
     expect(pages).toBeLessThanOrEqual(4);
   });
 
@@ -104,7 +140,7 @@ describe('paging across cities', () => {
     w.setFail((city) => city === '000002');
     const { seen, end } = await w.walk(30);
     expect(seen).toEqual(w.records.get('000001'));
-    expect(end.skipped).toEqual([{ city: '000002', offset: 0, code: 'CITY_UNAVAILABLE', detail: 'down' }]);
+    expect(end.skipped).toEqual([{ city: '000002', offset: 0, code: 'CITY_UNAVAILABLE', detail: 'down', attempts: MAX_ATTEMPTS, owed: false }]);
   });
 
   it('with first = 0 reads nothing and says whether records follow', async () => {
@@ -140,18 +176,31 @@ describe('paging across cities', () => {
 });
 
 describe('paging across cities, on later pages', () => {
-  it('does not ask again the cities already read to their end, nor those stepped over', async () => {
+  it('counts each city once per walk, and asks again only the cities that owe records', async () => {
     const w = world({ '000001': 10, '000002': 10, '000003': 10 });
     w.setFail((city) => city === '000002');
     const page1 = await readPage(w.request(w.begin, 10));
-    expect(page1.end).toMatchObject({ city: '000001', counted: 10 });
+    expect(page1.end.totals).toEqual({ '000001': 10, '000003': 10 });
+    w.calls.length = 0;
     const page2 = await readPage(w.request(page1.end, 10));
     expect(page2.nodes).toEqual(w.records.get('000003'));
+    // 000003 was counted on the first page: only its slice is asked for now.
+    expect(w.calls.sort()).toEqual(['count 000002', 'slice 000003 0+10']);
     w.calls.length = 0;
-    // Whatever happens to the cities behind the cursor, the next page does not wait for them.
+    // The next page asks only the city that owes records, never those read to their end.
     const page3 = await readPage(w.request(page2.end, 10));
-    expect(w.calls).toEqual([]);
-    expect(page3).toMatchObject({ nodes: [], hasNextPage: false, totalCount: 20 });
+    expect(w.calls).toEqual(['count 000002']);
+    expect(page3).toMatchObject({ nodes: [], totalCount: 20 });
+  });
+
+  it('does not wait again for a city that timed out, wherever it stands in the walk', async () => {
+    const w = world({ '000001': 10, '000002': 10, '000003': 10 });
+    const req = w.request(w.begin, 5);
+    const page1 = await readPage({ ...req, count: async (city) => (city === '000003' ? Promise.reject(new CityError('CITY_TIMEOUT', city, 'slow')) : req.count(city)) });
+    expect(page1.end.skipped).toEqual([{ city: '000003', offset: 0, code: 'CITY_TIMEOUT', detail: 'slow', attempts: 1, owed: false }]);
+    w.calls.length = 0;
+    await readPage(w.request(page1.end, 5));
+    expect(w.calls.some((c) => c.includes('000003'))).toBe(false);
   });
 
   it('keeps the walk\'s total on every page although it asks only the cities ahead', async () => {
@@ -187,13 +236,13 @@ describe('paging across cities, on later pages', () => {
 });
 
 describe('cursors', () => {
-  const c: Cursor = { city: '015146', offset: 500, filter: 'abc', skipped: [{ city: '001272', offset: 42, code: 'CITY_TIMEOUT', detail: 'no complete answer within 10000 ms' }], counted: 1234 };
+  const c: Cursor = { city: '015146', offset: 500, filter: 'abc', skipped: [{ city: '001272', offset: 42, code: 'CITY_TIMEOUT', detail: 'no complete answer within 10000 ms', attempts: 1, owed: false }], totals: { '001272': 100, '015146': 1134 } };
 
   it('survive the round trip, skipped cities included', () => {
     expect(roundTrip(c)).toEqual(c);
   });
 
-  it.each(['', 'not-a-cursor', Buffer.from('[3,"015146",0,"abc",[],0]').toString('base64url'), 'a.b.c', 'x'.repeat(100_000)])(
+  it.each(['', 'not-a-cursor', Buffer.from('[4,"015146",0,"abc",[],[]]').toString('base64url'), 'a.b.c', 'x'.repeat(100_000)])(
     'are refused when not issued by this API: %s',
     (text) => {
       expect(cursors.decode(text, 'analyst')).toHaveProperty('refused');
@@ -203,7 +252,7 @@ describe('cursors', () => {
   it('are refused when altered, even by one character of the payload', () => {
     const text = cursors.encode(c, 'analyst');
     const [payload, sig] = text.split('.') as [string, string];
-    const forged = Buffer.from(JSON.stringify([3, '015146', 500, 'abc', [], 123462188])).toString('base64url');
+    const forged = Buffer.from(JSON.stringify([4, '015146', 500, 'abc', [], [['015146', 123462188]]])).toString('base64url');
     expect(cursors.decode(`${forged}.${sig}`, 'analyst')).toEqual({ refused: expect.stringMatching(/altered/) });
     const flipped = payload.slice(0, -1) + (payload.endsWith('A') ? 'B' : 'A');
     expect(cursors.decode(`${flipped}.${sig}`, 'analyst')).toHaveProperty('refused');

@@ -2,26 +2,34 @@
  * Paging across cities. Records are ordered by city code, then in each city's
  * own order; a position is a city and an offset in that city's records.
  *
- * A page asks every city still ahead of the cursor how many records it holds
- * (concurrently), plans the slices the page spans, and reads them
- * (concurrently). A city that fails is stepped over, never waited on page
- * after page: the cursor remembers where it was left, and every later page
- * names it in its coverage, so a walk always ends and an incomplete walk says
- * so to the end. Cities behind the cursor are not asked again; the cursor
- * carries how many records they held.
+ * Each city is counted once per walk: the cursor carries every count, so
+ * later pages ask only for records, and the walk's total stays the same from
+ * page to page unless a city that could not be counted is counted later.
+ *
+ * A city that fails is stepped over, never waited on page after page. If its
+ * failure may pass (a lost connection, a bad answer), the cursor says from
+ * which position its records are still owed, and the next pages ask for them
+ * first, up to MAX_ATTEMPTS pages; a timeout, or a failure that will not
+ * pass (no configuration, refused credentials, an open circuit), is not asked
+ * again. Every page names the cities whose records are missing so far, and
+ * the last page says exactly what the walk missed.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Where } from '../../adapters/port.ts';
 import type { CityError } from '../../schema/errors.ts';
 import type { FanOut } from '../shared/fan-out.ts';
 
-/** A city stepped over: where its unread records start, and why. */
+/** A city stepped over: from which position its records were not read, and why. */
 export interface Skipped {
   city: string;
   offset: number;
   code: string;
   /** What went wrong, in words (never anything the city sent). */
   detail: string;
+  /** Pages in a row on which reading it failed. */
+  attempts: number;
+  /** Its records are still owed: the next page asks for them again. */
+  owed: boolean;
 }
 
 export interface Cursor {
@@ -31,12 +39,20 @@ export interface Cursor {
   /** Digest of the question the cursor was issued for. */
   filter: string;
   skipped: Skipped[];
-  /** Records held by the cities already read to their end (they are not asked again). */
-  counted: number;
+  /** How many records each city counted so far holds for the question: counted once per walk. */
+  totals: Record<string, number>;
 }
+
+/** Pages in a row on which a city's owed records may fail before the walk gives them up. */
+export const MAX_ATTEMPTS = 3;
 
 /** Marks a city as read to its end, whatever its count. */
 const PAST_END = Number.MAX_SAFE_INTEGER;
+
+/** A failure that may pass by the next page; a timeout is not waited for again, and an open circuit says the city is known to be down. */
+export function mayPass(e: CityError): boolean {
+  return (e.code === 'CITY_UNAVAILABLE' || e.code === 'CITY_BAD_RESPONSE') && !e.detail.startsWith('circuit open');
+}
 
 export function filterDigest(cities: readonly string[], where: Where): string {
   return createHash('sha256').update(JSON.stringify([cities, where])).digest('base64url').slice(0, 12);
@@ -62,7 +78,8 @@ export function createCursorCodec(key: Buffer): CursorCodec {
   const mac = (binding: string, payload: string) => createHmac('sha256', key).update(binding).update('\n').update(payload).digest('base64url');
   return {
     encode(c, binding) {
-      const payload = Buffer.from(JSON.stringify([3, c.city, c.offset, c.filter, c.skipped.map((s) => [s.city, s.offset, s.code, s.detail]), c.counted])).toString('base64url');
+      const skipped = c.skipped.map((s) => [s.city, s.offset, s.code, s.detail, s.attempts, s.owed ? 1 : 0]);
+      const payload = Buffer.from(JSON.stringify([4, c.city, c.offset, c.filter, skipped, Object.entries(c.totals)])).toString('base64url');
       return `${payload}.${mac(binding, payload)}`;
     },
     decode(text, binding) {
@@ -79,19 +96,25 @@ export function createCursorCodec(key: Buffer): CursorCodec {
   };
 }
 
+const count = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+
 function decodePayload(text: string): Cursor | null {
   try {
     const v = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
-    if (!Array.isArray(v) || v.length !== 6 || v[0] !== 3) return null;
-    const [, city, offset, filter, skipped, counted] = v as [number, unknown, unknown, unknown, unknown, unknown];
-    if (typeof city !== 'string' || !Number.isSafeInteger(offset) || (offset as number) < 0 || typeof filter !== 'string' || !Array.isArray(skipped)) return null;
-    if (!Number.isSafeInteger(counted) || (counted as number) < 0) return null;
+    if (!Array.isArray(v) || v.length !== 6 || v[0] !== 4) return null;
+    const [, city, offset, filter, skipped, totals] = v as [number, unknown, unknown, unknown, unknown, unknown];
+    if (typeof city !== 'string' || !count(offset) || typeof filter !== 'string' || !Array.isArray(skipped) || !Array.isArray(totals)) return null;
     const list: Skipped[] = [];
     for (const s of skipped as unknown[]) {
-      if (!Array.isArray(s) || typeof s[0] !== 'string' || !Number.isSafeInteger(s[1]) || typeof s[2] !== 'string' || typeof s[3] !== 'string') return null;
-      list.push({ city: s[0], offset: s[1], code: s[2], detail: s[3] });
+      if (!Array.isArray(s) || typeof s[0] !== 'string' || !count(s[1]) || typeof s[2] !== 'string' || typeof s[3] !== 'string' || !count(s[4]) || (s[5] !== 0 && s[5] !== 1)) return null;
+      list.push({ city: s[0], offset: s[1], code: s[2], detail: s[3], attempts: s[4], owed: s[5] === 1 });
     }
-    return { city, offset: offset as number, filter, skipped: list, counted: counted as number };
+    const byCity: Record<string, number> = {};
+    for (const t of totals as unknown[]) {
+      if (!Array.isArray(t) || typeof t[0] !== 'string' || !count(t[1])) return null;
+      byCity[t[0]] = t[1];
+    }
+    return { city, offset, filter, skipped: list, totals: byCity };
   } catch {
     return null;
   }
@@ -129,7 +152,7 @@ export interface PageRequest<T> {
 
 export interface PageResult<T> {
   nodes: T[];
-  /** Records held by the cities that answered: those read earlier in the walk, and those asked now. */
+  /** Records held by every city counted in the walk so far. */
   totalCount: number;
   end: Cursor;
   hasNextPage: boolean;
@@ -137,40 +160,97 @@ export interface PageResult<T> {
   failures: CityError[];
 }
 
+interface Read<T> {
+  total: number;
+  items: T[];
+  nextOffset: number;
+}
+
 export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
   const { first, start } = req;
-  const skipped = [...start.skipped];
-  // Only the cities still ahead are asked: those read to their end, or stepped
-  // over, are not asked again (a slow city must not cost every page its timeout).
-  const pending = req.cities.filter(
-    (c) => (c > start.city || (c === start.city && start.offset < PAST_END)) && !skipped.some((s) => s.city === c),
-  );
+  const totals = new Map(Object.entries(start.totals));
+  const skipped = start.skipped.map((s) => ({ ...s }));
+  const nodes: T[] = [];
+  const failures: CityError[] = [];
+  let remaining = first;
+
+  /** `limit` records of a city from `offset`, with its total: counted now if this walk has not counted it yet. */
+  const read = async (city: string, offset: number, limit: number): Promise<Read<T>> => {
+    const known = totals.get(city);
+    if (known !== undefined) return { total: known, ...(await req.slice(city, offset, Math.max(0, Math.min(limit, known - offset)))) };
+    if (req.countWithSlice) return req.countWithSlice(city, offset, limit);
+    const c = await req.count(city);
+    if (c.items) {
+      const items = c.items.slice(offset, offset + limit);
+      return { total: c.total, items, nextOffset: offset + items.length };
+    }
+    return { total: c.total, ...(await req.slice(city, offset, Math.max(0, Math.min(limit, c.total - offset)))) };
+  };
+  const failed = (s: Skipped, f: CityError) => {
+    failures.push(f);
+    s.attempts++;
+    s.code = f.code;
+    s.detail = f.detail;
+    if (!mayPass(f) || s.attempts >= MAX_ATTEMPTS) s.owed = false;
+  };
+
+  // 1. Records still owed by cities stepped over on earlier pages, first.
+  for (const s of skipped) {
+    if (!s.owed || remaining === 0) continue;
+    const got = await req.ask([s.city], (city) => read(city, s.offset, remaining));
+    const answer = got.answers[0]?.value;
+    if (!answer) {
+      failed(s, got.failures[0]!);
+      continue;
+    }
+    totals.set(s.city, answer.total);
+    nodes.push(...answer.items);
+    remaining -= answer.nextOffset - s.offset;
+    s.offset = answer.nextOffset;
+    // Attempts count failures in a row: a city that answers again gets its full share of patience.
+    s.attempts = 0;
+  }
+  // A city whose owed records have all been read is no longer missing.
+  const stillSkipped = skipped.filter((s) => !(s.owed && s.offset >= (totals.get(s.city) ?? PAST_END)));
+  skipped.length = 0;
+  skipped.push(...stillSkipped);
+
+  // 2. The walk goes on from the cursor. Only the cities not counted yet are counted.
+  const isSkipped = (c: string) => skipped.some((s) => s.city === c);
+  const skip = (city: string, offset: number, f: CityError) => {
+    const s: Skipped = { city, offset, code: f.code, detail: f.detail, attempts: 0, owed: true };
+    failed(s, f);
+    skipped.push(s);
+  };
+  const pending = req.cities.filter((c) => (c > start.city || (c === start.city && start.offset < PAST_END)) && !isSkipped(c));
   const head = pending[0];
   const headOffset = head === start.city ? start.offset : 0;
-  const counts = await req.ask(pending, (city): Promise<CityCount<T>> => {
-    if (city !== head || first === 0 || !req.countWithSlice) return req.count(city);
-    return req.countWithSlice(city, headOffset, first).then((r) => ({ total: r.total, head: { items: r.items, nextOffset: r.nextOffset } }));
-  });
-  const answered = new Map(counts.answers.map((a) => [a.city, a.value]));
+  const counts = await req.ask(
+    pending.filter((c) => !totals.has(c)),
+    (city): Promise<CityCount<T>> => {
+      if (city !== head || remaining === 0 || !req.countWithSlice) return req.count(city);
+      return req.countWithSlice(city, headOffset, remaining).then((r) => ({ total: r.total, head: { items: r.items, nextOffset: r.nextOffset } }));
+    },
+  );
+  const fetched = new Map(counts.answers.map((a) => [a.city, a.value]));
+  for (const [city, c] of fetched) totals.set(city, c.total);
   const failedNow = new Map(counts.failures.map((f) => [f.city, f]));
-  const skip = (city: string, offset: number, failure: CityError) => {
-    if (!skipped.some((s) => s.city === city)) skipped.push({ city, offset, code: failure.code, detail: failure.detail });
-  };
+  // A city that will not answer soon is stepped over at once, wherever it stands: no later page waits for it.
+  for (const [city, f] of failedNow) if (!mayPass(f)) skip(city, city === start.city ? start.offset : 0, f);
 
   // Plan the slices this page spans, stepping over cities that did not answer.
   const plan: Array<{ city: string; offset: number; limit: number }> = [];
-  let end: Cursor = { ...start, skipped };
-  let remaining = first;
+  let end: Cursor = { ...start, skipped, totals: {} };
   for (const city of pending) {
     if (remaining === 0) break;
     const offset = city === start.city ? start.offset : 0;
     const failure = failedNow.get(city);
     if (failure) {
-      skip(city, offset, failure);
+      if (!isSkipped(city)) skip(city, offset, failure);
       end = { ...end, city, offset: PAST_END };
       continue;
     }
-    const limit = Math.min(answered.get(city)!.total - offset, remaining);
+    const limit = Math.min(totals.get(city)! - offset, remaining);
     if (limit <= 0) continue;
     plan.push({ city, offset, limit });
     remaining -= limit;
@@ -181,21 +261,20 @@ export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
     plan.map((p) => p.city),
     (city) => {
       const p = plan.find((x) => x.city === city)!;
-      const count = answered.get(city)!;
-      if (count.items) return Promise.resolve({ items: count.items.slice(p.offset, p.offset + p.limit), nextOffset: p.offset + p.limit });
+      const c = fetched.get(city);
+      if (c?.items) return Promise.resolve({ items: c.items.slice(p.offset, p.offset + p.limit), nextOffset: p.offset + p.limit });
       // The first city of the page was read with its count, from the same offset and for at least this many records.
-      if (count.head && p.offset === headOffset) return Promise.resolve(count.head);
+      if (c?.head && p.offset === headOffset) return Promise.resolve(c.head);
       return req.slice(city, p.offset, p.limit);
     },
   );
-  const nodes: T[] = [];
   for (const p of plan) {
     const slice = slices.answers.find((a) => a.city === p.city);
     let offset = PAST_END;
     if (slice) {
       nodes.push(...slice.value.items);
       // A city read to its last record is done: it is not asked again.
-      if (slice.value.nextOffset < answered.get(p.city)!.total) offset = slice.value.nextOffset;
+      if (slice.value.nextOffset < totals.get(p.city)!) offset = slice.value.nextOffset;
     } else {
       skip(p.city, p.offset, slices.failures.find((f) => f.city === p.city)!);
     }
@@ -203,21 +282,17 @@ export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
   }
 
   const done = (c: string) => c < end.city || (c === end.city && end.offset === PAST_END);
-  let counted = start.counted;
-  for (const [c, count] of answered) if (done(c)) counted += count.total;
-  end = { ...end, counted };
-
-  const hasNextPage = pending.some((c) => {
-    if (done(c) || c < end.city) return false;
-    const count = answered.get(c);
-    if (!count) return true; // failed now: the next page steps over it, and names it
-    return count.total > (c === end.city ? end.offset : 0);
-  });
-  return {
-    nodes,
-    totalCount: start.counted + counts.answers.reduce((n, a) => n + a.value.total, 0),
-    end,
-    hasNextPage,
-    failures: [...counts.failures, ...slices.failures],
-  };
+  const hasNextPage =
+    skipped.some((s) => s.owed) ||
+    pending.some((c) => {
+      if (done(c) || isSkipped(c)) return false;
+      const total = totals.get(c);
+      // Not counted (it failed, and may answer next time): the next page asks it.
+      if (total === undefined) return true;
+      return total > (c === end.city ? end.offset : 0);
+    });
+  end = { ...end, skipped, totals: Object.fromEntries(totals) };
+  let totalCount = 0;
+  for (const n of totals.values()) totalCount += n;
+  return { nodes, totalCount, end, hasNextPage, failures: [...failures, ...counts.failures.filter((f) => !failures.includes(f))] };
 }

@@ -55,7 +55,7 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
       const where = whereOf(args.filter);
       const filtered = Object.keys(where).length > 0;
       const digest = filterDigest(cities, where);
-      let start: Cursor = { city: cities[0] ?? '', offset: 0, filter: digest, skipped: [], counted: 0 };
+      let start: Cursor = { city: cities[0] ?? '', offset: 0, filter: digest, skipped: [], totals: {} };
       if (args.after) {
         const c = ctx.cursors.decode(args.after, cursorBinding(ctx.caller));
         if ('refused' in c) throw badInput(c.refused);
@@ -79,14 +79,16 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
         // The city at the cursor answers its count and the page's slice at once.
         countWithSlice: filtered ? undefined : read,
       });
-      // A city stepped over stays missing from the walk to its end, with where its records stopped.
+      // A city stepped over stays missing from the walk until its records are read, or to the walk's end, with where they stopped.
       const skippedCities = new Set(page.end.skipped.map((s) => s.city));
       const coverage = coverageOf(ctx, 'people', cities, page.failures.filter((f) => !skippedCities.has(f.city)));
       for (const s of page.end.skipped) {
         coverage.missing.push({
           city: { code: s.city },
           code: s.code,
-          reason: `records from position ${s.offset} on were not read in this walk: ${s.detail}`,
+          reason: s.owed
+            ? `records from position ${s.offset} on are not read yet (${s.detail}): the next page asks for them again`
+            : `records from position ${s.offset} on were not read in this walk: ${s.detail}`,
         });
       }
       coverage.citiesAnswered = cities.length - coverage.missing.length;
