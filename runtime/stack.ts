@@ -61,6 +61,8 @@ export interface Stack {
   auditDir: string;
   /** Process ids of the gateway and the subgraphs, by name (as now: a process that died and was started again has a new one). */
   pids: Record<SubgraphName | 'gateway', number>;
+  /** How many times each process died and was started again. */
+  restarts(): Record<SubgraphName | 'gateway', number>;
   /** The environment given to the subgraph processes (city endpoints and keys, the secrets). */
   env: Record<string, string>;
   close(): Promise<void>;
@@ -231,7 +233,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // Read when asked: a process started again has another pid.
     const pids = {} as Stack['pids'];
     for (const [name, c] of [...subgraphs, ['gateway', gateway] as const]) Object.defineProperty(pids, name, { get: () => c.proc.pid!, enumerable: true });
-    return { gatewayUrl, healthUrl, subgraphUrls, sandbox, issuer, token: (role, o) => issuer.mint(role, o), auditDir, pids, env, close };
+    const restarts = () => Object.fromEntries([...subgraphs, ['gateway', gateway] as const].map(([name, c]) => [name, c.restarts])) as ReturnType<Stack['restarts']>;
+    return { gatewayUrl, healthUrl, subgraphUrls, sandbox, issuer, token: (role, o) => issuer.mint(role, o), auditDir, pids, restarts, env, close };
   } catch (e) {
     await close();
     throw e;
