@@ -9,13 +9,14 @@
  */
 import { authConfigFromEnv, createTokenVerifier } from '../access/tokens.ts';
 import { demandLimitsFromEnv } from '../runtime/limits.ts';
+import { personalFieldNames } from '../access/redaction.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { runService } from '../runtime/process.ts';
 import { introspection, millis, settingsEnv, defaultQueryDeadlineMs, defaultSubgraphTimeoutMs, stopSettings } from '../runtime/settings.ts';
 import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
 import { startGateway } from './server.ts';
 
-const logger = createLogger('gateway');
+const logger = createLogger('gateway', { level: process.env.LOG_LEVEL || 'info', redact: personalFieldNames() });
 const urls = {} as Record<SubgraphName, string>;
 for (const name of subgraphNames) {
   const v = process.env[`LGNET_SUBGRAPH_${name.toUpperCase()}_URL`];

@@ -19,6 +19,7 @@ import { authenticate } from '../access/tokens.ts';
 import { demandControl, type DemandLimits } from '../runtime/limits.ts';
 import { apolloLogger, type Logger } from '../runtime/logger.ts';
 import { serveGraphQL, sendJson, shortMessage, type RunningHttpServer } from '../runtime/http.ts';
+import { createMetrics } from '../runtime/metrics.ts';
 import { DEADLINE_HEADER, defaultQueryDeadlineMs, defaultSubgraphTimeoutMs } from '../runtime/settings.ts';
 import { subgraphNames, supergraphPath, type SubgraphName } from '../schema/sdl.ts';
 import { allowListPlugin, loadAllowList, persistedQueryCache } from './allow-list.ts';
@@ -141,7 +142,21 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
    * signal; a failure names the subgraph, with a code, rather than surfacing
    * as a bare "fetch failed".
    */
+  const metrics = createMetrics('gateway');
   const fetcherFor = (name: string): Fetcher => async (url, init) => {
+    const stopTimer = metrics.subgraphSeconds.startTimer({ subgraph: name });
+    try {
+      const res = await callSubgraph(name, url, init);
+      metrics.subgraphCalls.inc({ subgraph: name, outcome: res.ok ? 'ok' : `status_${res.status}` });
+      return res;
+    } catch (e) {
+      metrics.subgraphCalls.inc({ subgraph: name, outcome: String((e as GraphQLError).extensions?.code ?? 'error') });
+      throw e;
+    } finally {
+      stopTimer();
+    }
+  };
+  const callSubgraph = async (name: string, url: string, init: Parameters<Fetcher>[1]): Promise<FetcherResponse> => {
     const timeout = AbortSignal.timeout(subgraphTimeoutMs);
     const requestId = (init?.headers as Record<string, string> | undefined)?.['x-request-id'];
     const query = requestId ? signals.get(requestId) : undefined;
@@ -153,7 +168,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
         throw new GraphQLError(`Subgraph ${name} did not answer: ${why}`, { extensions: { code: 'SUBGRAPH_TIMEOUT', subgraph: name } });
       }
       const cause = (e as { cause?: { code?: string } }).cause?.code;
-      logger.error('subgraph unreachable', { subgraph: name, cause: cause ?? (e as Error).message });
+      logger.error('subgraph unreachable', { subgraph: name, cause: cause ?? (e as Error).message, ...(requestId ? { requestId } : {}) });
       throw new GraphQLError(`Subgraph ${name} is unavailable${cause ? ` (${cause})` : ''}`, { extensions: { code: 'SUBGRAPH_UNAVAILABLE', subgraph: name } });
     }
   };
@@ -219,5 +234,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
     port: options.port,
     host: options.host,
     ...options.stop,
+    metrics,
   });
 }

@@ -12,6 +12,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Metrics } from './metrics.ts';
 import { sendJson } from './plain-http.ts';
 
 export { sendJson };
@@ -51,6 +52,8 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   gracePeriodMs?: number;
   /** Called once the server has stopped (e.g. to close files). */
   onClose?: () => Promise<void>;
+  /** The process's metrics: served at `/metrics`, and every answer counted. */
+  metrics?: Metrics;
 }
 
 export interface RunningHttpServer {
@@ -73,6 +76,14 @@ export async function serveGraphQL<TContext extends BaseContext>(options: GraphQ
   const apollo = options.apollo(ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: gracePeriodMs }) as ApolloServerPlugin<TContext>);
   await apollo.start();
   let stopping = false;
+  const metrics = options.metrics;
+  if (metrics) {
+    app.use((_req: Request, res: Response, next: NextFunction) => {
+      res.once('finish', () => metrics.requests.inc({ status: `${Math.floor(res.statusCode / 100)}xx` }));
+      next();
+    });
+    app.get('/metrics', metrics.route);
+  }
 
   for (const [path, handler] of Object.entries(routes)) {
     app.get(path, async (req, res) => {

@@ -18,6 +18,7 @@ import { createFleet } from '../adapters/fleet.ts';
 import type { Domain } from '../schema/code-lists.ts';
 import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
 import { demandLimitsFromEnv, type DemandLimits } from '../runtime/limits.ts';
+import { personalFieldNames } from '../access/redaction.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { runService } from '../runtime/process.ts';
 import { auditDir, defaultQueryDeadlineMs, graphSecret, introspection, millis, settingsEnv, stopSettings, suppressionThreshold } from '../runtime/settings.ts';
@@ -45,7 +46,7 @@ if (!subgraphNames.includes(name)) {
   console.error(`usage: node subgraphs/main.ts <${subgraphNames.join('|')}>`);
   process.exit(2);
 }
-const logger = createLogger(`subgraph:${name}`);
+const logger = createLogger(`subgraph:${name}`, { level: process.env.LOG_LEVEL || 'info', redact: personalFieldNames() });
 // Keep-alive connections to the cities' systems, a bounded number per city.
 const dispatcher = new Agent({ connections: 16, keepAliveTimeout: 10_000 });
 await runService(logger, async () => {

@@ -66,6 +66,21 @@ describe("a query's deadline", () => {
   });
 });
 
+describe('metrics', () => {
+  it('are served by every process, with calls per subgraph at the gateway and failures per city in the subgraphs', async () => {
+    // The hung city of the test above was reported by the people subgraph.
+    const gateway = await (await fetch(new URL('/metrics', stack.gatewayUrl))).text();
+    const line = (metric: string, labels: string[]) => new RegExp(`^${metric}\\{${labels.map((l) => `(?=[^}]*${l})`).join('')}[^}]*\\} [1-9]`, 'm');
+    expect(gateway).toMatch(line('lgnet_subgraph_calls_total', ['subgraph="people"', 'outcome="ok"', 'component="gateway"']));
+    expect(gateway).toMatch(line('lgnet_subgraph_call_seconds_count', ['subgraph="people"']));
+    expect(gateway).toMatch(line('lgnet_process_resident_memory_bytes', ['component="gateway"']));
+    const people = await (await fetch(new URL('/metrics', stack.subgraphUrls.people))).text();
+    expect(people).toMatch(line('lgnet_city_errors_total', ['city="079023"', 'code="CITY_TIMEOUT"', 'component="subgraph:people"']));
+    // Metrics name cities and codes, never anyone's data.
+    expect(people).not.toMatch(/fiscal|givenName/);
+  });
+});
+
 describe('a walk over a flaky city', () => {
   it('loses no record, keeps its total from page to page, and ends with nothing missing', async () => {
     const cities = ['058091', '090064'];

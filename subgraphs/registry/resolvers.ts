@@ -85,7 +85,9 @@ export const registryResolvers: GraphQLResolverMap<SubgraphContext> = {
       const adapter = ctx.fleet.adapter(city.code);
       if (!adapter) return [];
       try {
-        return await adapter.dataQuality(ctx.call);
+        const quality = await adapter.dataQuality(ctx.call);
+        for (const q of quality) ctx.metrics?.recordsRejected.set({ city: city.code, entity: q.entity }, q.rejected);
+        return quality;
       } catch (e) {
         ctx.report(asCityError(e, city.code));
         return null;

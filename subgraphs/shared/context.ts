@@ -14,7 +14,8 @@ import type { IdCodec } from '../../access/opaque-id.ts';
 import type { AccessRule } from '../../access/rules.ts';
 import type { CursorCodec } from '../people/paging.ts';
 import type { CityError } from '../../schema/errors.ts';
-import { silentLogger, type Logger } from '../../runtime/logger.ts';
+import { childOf, silentLogger, type Logger } from '../../runtime/logger.ts';
+import type { Metrics } from '../../runtime/metrics.ts';
 
 /** What every request of a subgraph shares: built once at start. */
 export interface SubgraphDeps {
@@ -28,6 +29,7 @@ export interface SubgraphDeps {
   /** Folder of the audit trail, read for operators' access logs. */
   auditDir: string;
   logger?: Logger;
+  metrics?: Metrics;
 }
 
 /** Reads of person records in one request, for the audit trail. */
@@ -77,7 +79,8 @@ export const MAX_RECORDS_PER_REQUEST = 1000;
  * gives up on it, it stops every city call the request makes.
  */
 export function createSubgraphContext(deps: SubgraphDeps, caller: Caller, origin: RequestOrigin = { operationHash: '' }, signal?: AbortSignal): SubgraphContext {
-  const logger = deps.logger ?? silentLogger;
+  // Every line about this request carries its id, as the gateway gave it.
+  const logger = childOf(deps.logger ?? silentLogger, origin.requestId ? { requestId: origin.requestId } : {});
   const loaders = new Map<string, DataLoader<unknown, unknown>>();
   const cityErrors = new Map<string, CityError>();
   let claimed = 0;
@@ -102,6 +105,7 @@ export function createSubgraphContext(deps: SubgraphDeps, caller: Caller, origin
       const key = `${error.city}:${error.code}`;
       if (cityErrors.has(key)) return;
       cityErrors.set(key, error);
+      deps.metrics?.cityErrors.inc({ city: error.city, code: error.code });
       // The detail names what went wrong, never what the city sent.
       logger.warn('city failed', { city: error.city, code: error.code, detail: error.detail });
     },

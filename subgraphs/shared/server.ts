@@ -18,6 +18,7 @@ import { apolloLogger, type Logger } from '../../runtime/logger.ts';
 import { serveGraphQL, sendJson, shortMessage, type RunningHttpServer } from '../../runtime/http.ts';
 import { subgraphSdl, type SubgraphName } from '../../schema/sdl.ts';
 import { DEADLINE_HEADER } from '../../runtime/settings.ts';
+import { createMetrics } from '../../runtime/metrics.ts';
 import { accessHooks, accessPlugin } from './access.ts';
 import { createSubgraphContext, type RequestOrigin, type SubgraphContext, type SubgraphDeps } from './context.ts';
 import { DateScalar, DateTimeScalar, YearMonthScalar } from './scalars.ts';
@@ -106,7 +107,8 @@ export async function startSubgraph(options: SubgraphOptions): Promise<RunningHt
     formatError: shortMessage,
     logger: apolloLogger(options.logger),
   });
-  const deps = { ...options.deps, logger: options.logger };
+  const metrics = createMetrics(`subgraph:${options.name}`);
+  const deps = { ...options.deps, logger: options.logger, metrics };
   return serveGraphQL({
     apollo,
     context: async (req, res) => {
@@ -125,6 +127,7 @@ export async function startSubgraph(options: SubgraphOptions): Promise<RunningHt
     port: options.port,
     host: options.host,
     ...options.stop,
+    metrics,
     // The trail closes after the last answer has been logged.
     onClose: async () => {
       await options.audit?.close();
