@@ -27,6 +27,7 @@ import { createCursorCodec } from './people/paging.ts';
 import { peopleResolvers } from './people/resolvers.ts';
 import { registryResolvers } from './registry/resolvers.ts';
 import { servicesResolvers } from './services/resolvers.ts';
+import { LastGood } from './shared/context.ts';
 import { startSubgraph } from './shared/server.ts';
 
 /**
@@ -71,6 +72,7 @@ await runService(logger, async () => {
       cursors: createCursorCodec(deriveKey(secret, 'cursor')),
       suppressionThreshold: suppressionThreshold(env),
       auditDir: dir,
+      lastGood: new LastGood(),
     },
     verify: createTokenVerifier(authConfigFromEnv(env)),
     audit,

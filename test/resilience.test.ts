@@ -81,6 +81,30 @@ describe('metrics', () => {
   });
 });
 
+describe('last known good', () => {
+  // Firenze: a city no other test here uses, since its circuit stays open a while after.
+  it("serves a city that is down from its last good answer when the caller accepts stale data, and says so", async () => {
+    const Q = 'query ($s: Int) { services(filter: { cities: ["048017", "082053"] }, maxStaleness: $s) { totalCount coverage { citiesAnswered missing { city { code } code } stale { city { code } asOf } } } }';
+    const fresh = await ask(Q, { s: null });
+    expect(fresh.errors).toBeUndefined();
+    await stack.sandbox.setFaults('048017=down');
+    try {
+      const strict = await ask(Q, { s: null });
+      expect(strict.data!.services.coverage.missing).toEqual([{ city: { code: '048017' }, code: 'CITY_UNAVAILABLE' }]);
+      expect(strict.data!.services.totalCount).toBeLessThan(fresh.data!.services.totalCount);
+      const lenient = await ask(Q, { s: 600 });
+      expect(lenient.data!.services.totalCount).toBe(fresh.data!.services.totalCount);
+      expect(lenient.data!.services.coverage).toMatchObject({ citiesAnswered: 2, missing: [], stale: [{ city: { code: '048017' }, asOf: expect.any(String) }] });
+      // Never silently: the failure is still reported.
+      expect(codes(lenient)).toEqual([['CITY_UNAVAILABLE', '048017']]);
+      const tooOld = await ask(Q, { s: 0 });
+      expect(tooOld.data!.services.coverage.missing).toHaveLength(1);
+    } finally {
+      await stack.sandbox.setFaults('');
+    }
+  });
+});
+
 describe('a walk over a flaky city', () => {
   it('loses no record, keeps its total from page to page, and ends with nothing missing', async () => {
     const cities = ['058091', '090064'];

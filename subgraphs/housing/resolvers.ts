@@ -10,8 +10,8 @@ import { beneficiaryRef, idOf, listAcross, loadById, loadChildren, loadRecord } 
 
 export const housingResolvers: GraphQLResolverMap<SubgraphContext> = {
   Query: {
-    housingResources: (_: unknown, args: { filter?: { cities?: string[] | null; kinds?: string[] | null } | null }, ctx: SubgraphContext) =>
-      listAcross(ctx, 'housing', 'housingResources', args.filter?.cities, args.filter?.kinds ? { kind: args.filter.kinds } : {}),
+    housingResources: (_: unknown, args: { filter?: { cities?: string[] | null; kinds?: string[] | null } | null; maxStaleness?: number | null }, ctx: SubgraphContext) =>
+      listAcross(ctx, 'housing', 'housingResources', args.filter?.cities, args.filter?.kinds ? { kind: args.filter.kinds } : {}, args.maxStaleness),
   },
   HousingResource: {
     __resolveReference: (ref: { id: string }, ctx: SubgraphContext) => loadById(ctx, 'housingResources', ref.id),

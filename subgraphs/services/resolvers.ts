@@ -10,8 +10,8 @@ import { beneficiaryRef, idOf, listAcross, loadById, loadChildren, loadRecord } 
 
 export const servicesResolvers: GraphQLResolverMap<SubgraphContext> = {
   Query: {
-    services: (_: unknown, args: { filter?: { cities?: string[] | null; categories?: string[] | null } | null }, ctx: SubgraphContext) =>
-      listAcross(ctx, 'services', 'services', args.filter?.cities, args.filter?.categories ? { category: args.filter.categories } : {}),
+    services: (_: unknown, args: { filter?: { cities?: string[] | null; categories?: string[] | null } | null; maxStaleness?: number | null }, ctx: SubgraphContext) =>
+      listAcross(ctx, 'services', 'services', args.filter?.cities, args.filter?.categories ? { category: args.filter.categories } : {}, args.maxStaleness),
   },
   Service: {
     __resolveReference: (ref: { id: string }, ctx: SubgraphContext) => loadById(ctx, 'services', ref.id),

@@ -92,19 +92,46 @@ export function beneficiaryRef(ctx: SubgraphContext, ref: { id: string }): { id:
   return { id: ref.id, ...r };
 }
 
-/** Every record of a small entity (catalogues, resources) across the cities asked. */
+/** Oldest last good answer a caller may accept, in seconds: a week. */
+const MAX_STALENESS_S = 7 * 24 * 3600;
+
+/**
+ * Every record of a small entity (catalogues, resources) across the cities
+ * asked. With `maxStaleness` (seconds), a city that cannot be read now is
+ * answered from its last good answer, if it is no older, and named in
+ * `coverage.stale` with that answer's time; never silently.
+ */
 export async function listAcross<E extends EntityName>(
   ctx: SubgraphContext,
   domain: Domain,
   entity: E,
   requestedCities: readonly string[] | null | undefined,
   where: Where,
+  maxStaleness?: number | null,
 ) {
+  if (maxStaleness !== undefined && maxStaleness !== null && (!Number.isInteger(maxStaleness) || maxStaleness < 0 || maxStaleness > MAX_STALENESS_S)) {
+    throw badInput(`maxStaleness must be a whole number of seconds from 0 to ${MAX_STALENESS_S}; got ${maxStaleness}`);
+  }
   const { cities, unknown } = citiesToAsk(ctx.fleet.citiesServing(domain), requestedCities);
   if (unknown.length) throw badInput(`Unknown city code(s), not in the registry: ${unknown.join(', ')}`, { cities: unknown });
-  const fan = await askCities(ctx, cities, (city) =>
-    ctx.fleet.adapter(city)!.list(entity, { offset: 0, limit: Infinity, where }, ctx.call),
-  );
+  const key = (city: string) => `${entity}|${city}|${JSON.stringify(where)}`;
+  const fan = await askCities(ctx, cities, async (city) => {
+    const page = await ctx.fleet.adapter(city)!.list(entity, { offset: 0, limit: Infinity, where }, ctx.call);
+    ctx.lastGood?.set(key(city), { items: page.items, at: Date.now() });
+    return page;
+  });
   const nodes = fan.answers.flatMap((a) => a.value.items);
-  return { totalCount: nodes.length, nodes, coverage: coverageOf(ctx, domain, cities, fan.failures) };
+  const served: Array<{ city: { code: string }; asOf: Date }> = [];
+  if (maxStaleness !== undefined && maxStaleness !== null) {
+    for (const f of fan.failures) {
+      const last = ctx.lastGood?.get(key(f.city));
+      if (!last || Date.now() - last.at > maxStaleness * 1000) continue;
+      nodes.push(...(last.items as EntityRecord<E>[]));
+      served.push({ city: { code: f.city }, asOf: new Date(last.at) });
+    }
+  }
+  const fromLastGood = new Set(served.map((s) => s.city.code));
+  const coverage = coverageOf(ctx, domain, cities, fan.failures.filter((f) => !fromLastGood.has(f.city)));
+  coverage.stale.push(...served);
+  return { totalCount: nodes.length, nodes, coverage };
 }
