@@ -6,7 +6,7 @@ import { Agent } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SourceConfig, resolveCity, CityConfig } from './config.ts';
 import { createCityAdapter } from './city-adapter.ts';
-import type { RawRow, SourceConnector } from './port.ts';
+import type { ConnectorStatus, RawRow, SourceConnector } from './port.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { CityError } from '../schema/errors.ts';
 import type { EntityName } from '../schema/records.ts';
@@ -32,7 +32,7 @@ const rows: RawRow[] = [
   { id: 'S4', nome: 'Laboratorio di danza', tipo: 'LAB' },
 ];
 
-function setup(options: { failing?: boolean; hanging?: boolean } = {}) {
+function setup(options: { failing?: boolean; hanging?: boolean; status?: () => ConnectorStatus } = {}) {
   const calls: string[] = [];
   let clock = 1_000_000;
   let failing = options.failing ?? false;
@@ -51,7 +51,7 @@ function setup(options: { failing?: boolean; hanging?: boolean } = {}) {
       calls.push(`lookup ${entity} ${key} ${values.join(',')}`);
       return rows.filter((r) => values.includes(String(r.id)));
     },
-    status: () => ({ status: 'UNKNOWN', asOf: null }),
+    status: options.status ?? (() => ({ status: 'UNKNOWN', asOf: null })),
   };
   const adapter = createCityAdapter(city, {
     personKeySecret: 'sixteen-chars-secret',
@@ -119,6 +119,40 @@ describe('the city adapter', () => {
     fail(false);
     await adapter.list('services', { offset: 0, limit: 2 }, {});
     expect(adapter.sources()[0]!.status).not.toBe('DOWN');
+  });
+
+  it('passes on a DEGRADED source with its reason, does not probe it while it answers, and calls it DOWN when a probe fails', async () => {
+    const answered = new Date(1_000_000);
+    const { adapter, calls, tick, fail } = setup({ status: () => ({ status: 'DEGRADED', asOf: answered, reason: 'needed retries on 6 of its last 20 requests' }) });
+    expect(adapter.sources()).toEqual([
+      { id: 'main', kind: 'csv', domains: ['services'], status: 'DEGRADED', asOf: answered, reason: 'needed retries on 6 of its last 20 requests' },
+    ]);
+    expect((await adapter.checkSources({}, 30_000))[0]!.status).toBe('DEGRADED');
+    expect(calls).toEqual([]);
+    fail(true);
+    tick(30_001);
+    expect((await adapter.checkSources({}, 30_000))[0]).toMatchObject({ status: 'DOWN' });
+    expect(adapter.sources()[0]!.reason).toBeUndefined();
+  });
+
+  it('reports a fault of the graph\'s own, met under a call, as INTERNAL_ERROR naming the city, and logs its stack', async () => {
+    const logged: Array<Record<string, unknown> | undefined> = [];
+    const adapter = createCityAdapter(city, {
+      personKeySecret: 'sixteen-chars-secret',
+      deps: { dispatcher, now: Date.now, logger: { ...silentLogger, error: (_msg, data) => void logged.push(data) } },
+      createConnector: () => ({
+        kind: 'csv',
+        page: async () => {
+          throw new TypeError("Cannot read properties of undefined (reading 'trim')");
+        },
+        lookup: async () => [],
+        status: () => ({ status: 'UP', asOf: null }),
+      }),
+    });
+    await expect(adapter.list('services', { offset: 0, limit: 2 }, {})).rejects.toMatchObject({ code: 'INTERNAL_ERROR', city: '090064' });
+    expect(logged).toEqual([{ city: '090064', code: 'INTERNAL_ERROR', stack: expect.stringMatching(/^TypeError: Cannot read properties/) }]);
+    // The source is not blamed.
+    expect(adapter.sources()[0]!.status).toBe('UP');
   });
 
   it('fails every call of an entity no source serves with CITY_NOT_CONFIGURED', async () => {

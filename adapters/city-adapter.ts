@@ -18,6 +18,7 @@ import type {
   Page,
   RawRow,
   SourceConnector,
+  SourceStatus,
   Where,
 } from './port.ts';
 
@@ -48,6 +49,11 @@ interface Bound {
 function unconfiguredConnector(city: string, kind: string, problem: string): SourceConnector {
   const fail = () => Promise.reject(new CityError('CITY_NOT_CONFIGURED', city, problem));
   return { kind, page: fail, lookup: fail, status: () => ({ status: 'NOT_CONFIGURED', asOf: null }) };
+}
+
+/** An error's stack, or what it is when it has none. */
+function stackOf(e: unknown): string {
+  return e instanceof Error && e.stack ? e.stack : String(e);
 }
 
 function get(record: unknown, path: string): unknown {
@@ -109,12 +115,22 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
     return [...first.rows, ...rest.rows];
   }
 
-  async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Every failure of a call as a CityError naming the city (the caller's own
+   * AbortError excepted). One that is not the city's doing is INTERNAL_ERROR,
+   * and is logged here with its stack: the answer only says that the graph
+   * failed.
+   */
+  async function guard<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
       if ((e as Error)?.name === 'AbortError' && !(e instanceof CityError)) throw e;
-      throw asCityError(e, city.code);
+      const error = asCityError(e, city.code, { signal });
+      if (error.code === 'INTERNAL_ERROR' && error !== e) {
+        deps.logger.error('internal error while handling a city', { city: city.code, code: error.code, stack: stackOf(e) });
+      }
+      throw error;
     }
   }
 
@@ -125,7 +141,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
     domains: new Set(byDomain.keys()),
 
     list<E extends EntityName>(entity: E, query: ListQuery, ctx: CallContext): Promise<Page<EntityRecord<E>>> {
-      return guard(async () => {
+      return guard(ctx.signal, async () => {
         const b = boundFor(entity);
         const filtered = query.where !== undefined && Object.keys(query.where).length > 0;
         if (filtered || !Number.isFinite(query.limit)) {
@@ -159,7 +175,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
     },
 
     byId<E extends EntityName>(entity: E, ids: readonly string[], ctx: CallContext) {
-      return guard(async () => {
+      return guard(ctx.signal, async () => {
         const b = boundFor(entity);
         const rows = await b.connector.lookup(entity, 'localId', ids, ctx.signal);
         const found = new Map<string, EntityRecord<E> | Error>();
@@ -175,7 +191,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
     },
 
     byBeneficiary<E extends BeneficiaryChild>(entity: E, beneficiaryIds: readonly string[], ctx: CallContext) {
-      return guard(async () => {
+      return guard(ctx.signal, async () => {
         const b = boundFor(entity);
         const rows = await b.connector.lookup(entity, 'beneficiaryId', beneficiaryIds, ctx.signal);
         const grouped = new Map<string, EntityRecord<E>[]>(beneficiaryIds.map((id) => [id, []]));
@@ -190,7 +206,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
 
     dataQuality(ctx: CallContext) {
       if (quality && deps.now() - quality.at < qualityTtlMs) return quality.value;
-      const value = guard(async () => {
+      const value = guard(ctx.signal, async () => {
         // A city registered before any system is connected has no figures, which is not the same as no problems.
         if (bounds.length === 0) throw new CityError('CITY_NOT_CONFIGURED', city.code, 'no source system is configured for the city yet');
         const entities = entityNames.filter((e) => byDomain.get(entityDomain[e])?.source.entities[e]);
@@ -229,8 +245,10 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
         const seen = b.connector.status();
         const probe = probes.get(b);
         // A failed probe not yet cleared by a good answer says more than the connector's own status.
-        const down = probe?.failed && (seen.status === 'UP' || seen.status === 'UNKNOWN');
-        return { id: b.source.id, kind: b.source.kind, domains: [...b.source.domains], status: down ? 'DOWN' : seen.status, asOf: seen.asOf };
+        const down = probe?.failed && (seen.status === 'UP' || seen.status === 'DEGRADED' || seen.status === 'UNKNOWN');
+        const status: SourceStatus = { id: b.source.id, kind: b.source.kind, domains: [...b.source.domains], status: down ? 'DOWN' : seen.status, asOf: seen.asOf };
+        if (seen.reason !== undefined && !down) status.reason = seen.reason;
+        return status;
       });
     },
 
@@ -238,7 +256,8 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
       await Promise.all(
         bounds.map(async (b) => {
           const { status, asOf } = b.connector.status();
-          if (status === 'NOT_CONFIGURED' || (status === 'UP' && asOf && deps.now() - asOf.getTime() < maxAgeMs)) return;
+          const answering = status === 'UP' || status === 'DEGRADED';
+          if (status === 'NOT_CONFIGURED' || (answering && asOf && deps.now() - asOf.getTime() < maxAgeMs)) return;
           const last = probes.get(b);
           // A source probed lately is not probed again, whatever the answer: a slow city must not slow every status query.
           if (last && deps.now() - last.at < maxAgeMs) return;

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadCityConfigs, resolveCity } from './config.ts';
+import { ConfigError, loadCityConfigs, requestDefaults, resolveCity } from './config.ts';
 import { defaultCitiesDir } from './fleet.ts';
 
 const sassari = JSON.parse(readFileSync(join(defaultCitiesDir, '090064-sassari.json'), 'utf8')) as Record<string, any>;
@@ -39,6 +39,29 @@ describe('city configs', () => {
     const broken = structuredClone(sassari);
     broken.sources[0].auth.key = 'a-real-api-key';
     expect(() => loadCityConfigs(folderWith('090064-sassari.json', JSON.stringify(broken)))).toThrow(ConfigError);
+  });
+
+  it('bound each source\'s requests by the documented defaults when the file says nothing', () => {
+    const [config] = loadCityConfigs(folderWith('090064-sassari.json', JSON.stringify(sassari)));
+    expect(config!.sources[0]).toMatchObject({
+      timeoutMs: 5_000, connectTimeoutMs: 2_000, retries: 2, retryDelayMs: 200,
+      breakerFailures: 5, breakerHalfOpenAfterMs: 15_000, maxConcurrent: 8, maxQueued: 32,
+    });
+    expect(config!.sources[0]).toMatchObject(requestDefaults);
+  });
+
+  it('are refused when a connection may take longer than the whole attempt', () => {
+    const broken = structuredClone(sassari);
+    Object.assign(broken.sources[0], { timeoutMs: 1_000, connectTimeoutMs: 3_000 });
+    expect(() => loadCityConfigs(folderWith('090064-sassari.json', JSON.stringify(broken)))).toThrow(/connectTimeoutMs \(3000\) is longer than timeoutMs \(1000\)/);
+  });
+
+  it('are refused when a request bound is out of range', () => {
+    for (const [key, value] of [['retries', 4], ['maxConcurrent', 0], ['breakerFailures', 0], ['breakerHalfOpenAfterMs', 10], ['maxQueued', -1], ['timeoutMs', 1.5]] as const) {
+      const broken = structuredClone(sassari);
+      broken.sources[0][key] = value;
+      expect(() => loadCityConfigs(folderWith('090064-sassari.json', JSON.stringify(broken))), `${key}: ${value}`).toThrow(ConfigError);
+    }
   });
 
   it('resolve references against the environment and come out frozen', () => {

@@ -64,6 +64,21 @@ const Vocabularies = z
   .strict();
 export type Vocabularies = z.infer<typeof Vocabularies>;
 
+/**
+ * Defaults of the keys that bound and protect each source's requests (see
+ * MappingBase and docs/CITIES.md). Times in milliseconds.
+ */
+export const requestDefaults = {
+  timeoutMs: 5_000,
+  connectTimeoutMs: 2_000,
+  retries: 2,
+  retryDelayMs: 200,
+  breakerFailures: 5,
+  breakerHalfOpenAfterMs: 15_000,
+  maxConcurrent: 8,
+  maxQueued: 32,
+} as const;
+
 /** How records are read and mapped: shared by every kind of source. */
 const MappingBase = {
   /** The identifier the source is known by inside this city's config (e.g. "main", "housing"). */
@@ -82,10 +97,26 @@ const MappingBase = {
    */
   citizenship: z.record(z.string(), z.string().regex(/^[A-Z]{2}$/)).optional(),
   vocabularies: Vocabularies,
-  /** Upper bound on one upstream call, in milliseconds. */
-  timeoutMs: z.number().int().positive().default(10_000),
-  /** Extra attempts of a read that failed with a server error or a lost connection (not a timeout). */
-  retries: z.number().int().min(0).max(3).default(1),
+  /** Longest wait for one attempt of an upstream request, connection and whole body included, in milliseconds. */
+  timeoutMs: z.number().int().positive().max(120_000).default(requestDefaults.timeoutMs),
+  /**
+   * Longest wait for a connection to the source (part of timeoutMs), in
+   * milliseconds: a host that does not answer at all is given up on sooner
+   * than one that is slow to answer.
+   */
+  connectTimeoutMs: z.number().int().positive().max(60_000).default(requestDefaults.connectTimeoutMs),
+  /** Further attempts of a read that failed with 502, 503, 504, 408, 429, a lost connection or a timeout. */
+  retries: z.number().int().min(0).max(3).default(requestDefaults.retries),
+  /** Pause before the first retry, in milliseconds: doubled for each further one, each drawn between half and all of it. */
+  retryDelayMs: z.number().int().min(1).max(10_000).default(requestDefaults.retryDelayMs),
+  /** Consecutive failed attempts (the city down, not a 404) after which the source's circuit opens. */
+  breakerFailures: z.number().int().min(1).max(100).default(requestDefaults.breakerFailures),
+  /** How long an open circuit answers at once before one request is let through to probe, in milliseconds. */
+  breakerHalfOpenAfterMs: z.number().int().min(100).max(600_000).default(requestDefaults.breakerHalfOpenAfterMs),
+  /** Most requests in flight to the source at once, from this process (a city's server is small). */
+  maxConcurrent: z.number().int().min(1).max(64).default(requestDefaults.maxConcurrent),
+  /** Most requests waiting for one of those places; beyond, a request is refused at once as CITY_UNAVAILABLE. */
+  maxQueued: z.number().int().min(0).max(1_000).default(requestDefaults.maxQueued),
 };
 
 const Auth = z
@@ -198,6 +229,9 @@ export const CityConfig = z
   .superRefine((city, ctx) => {
     const seen = new Map<string, string>();
     for (const source of city.sources) {
+      if (source.connectTimeoutMs > source.timeoutMs) {
+        ctx.addIssue({ code: 'custom', message: `source "${source.id}": connectTimeoutMs (${source.connectTimeoutMs}) is longer than timeoutMs (${source.timeoutMs}), which bounds the whole attempt` });
+      }
       for (const domain of source.domains) {
         const other = seen.get(domain);
         if (other) ctx.addIssue({ code: 'custom', message: `domain "${domain}" is served by both "${other}" and "${source.id}"` });

@@ -49,13 +49,27 @@ export interface EntityQuality {
   asOf: Date;
 }
 
-export interface SourceStatus {
+/**
+ * How a source is doing: `UP`; `DEGRADED` (it answers, but needed retries on
+ * more than a fifth of its last 20 requests); `STALE` (a snapshot source
+ * serving its last good export); `DOWN` (its last request failed, or its
+ * circuit is open); `UNKNOWN` (not asked yet); `NOT_CONFIGURED`.
+ */
+export type SourceState = 'UP' | 'DEGRADED' | 'STALE' | 'DOWN' | 'UNKNOWN' | 'NOT_CONFIGURED';
+
+/** What a connector knows of its source, without asking it. */
+export interface ConnectorStatus {
+  status: SourceState;
+  /** When the data last served was current at the source (a snapshot's time, or the last good answer). */
+  asOf: Date | null;
+  /** Why the source is DOWN, DEGRADED or STALE, in words, where the connector knows more than the state (never the city's data). */
+  reason?: string;
+}
+
+export interface SourceStatus extends ConnectorStatus {
   id: string;
   kind: string;
   domains: Domain[];
-  status: 'UP' | 'STALE' | 'DOWN' | 'UNKNOWN' | 'NOT_CONFIGURED';
-  /** When the data last served was current at the source (a snapshot's time, or the last good answer). */
-  asOf: Date | null;
 }
 
 /** What a city answers. Each method asks only the source that serves the entity's domain. */
@@ -114,7 +128,7 @@ export interface SourceConnector {
    * grows with `values.length / maxBatchSize`, never one request per value.
    */
   lookup(entity: EntityName, key: LookupKey, values: readonly string[], signal?: AbortSignal): Promise<RawRow[]>;
-  status(): { status: 'UP' | 'STALE' | 'DOWN' | 'UNKNOWN' | 'NOT_CONFIGURED'; asOf: Date | null };
+  status(): ConnectorStatus;
 }
 
 /** What a connector is given: never globals, never process.env. */

@@ -2,7 +2,8 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CityError } from '../../schema/errors.ts';
 import { rowDefect, type ConnectorDeps } from '../port.ts';
-import type { Logger } from '../../runtime/logger.ts';
+import { requestDefaults } from '../config.ts';
+import { silentLogger, type Logger } from '../../runtime/logger.ts';
 import { createCsvConnector, type CsvSource } from './csv.ts';
 import { closedPortUrl, file, routes, startUpstream, type Reply, type Upstream } from './fixtures/upstream-server.ts';
 
@@ -15,7 +16,7 @@ let upstream: Upstream;
 let agent: Agent;
 let clock = 0;
 let warnings: Array<{ msg: string; data?: Record<string, unknown> }> = [];
-const logger: Logger = { info() {}, warn: (msg, data) => void warnings.push({ msg, data }), error() {} };
+const logger: Logger = { ...silentLogger, warn: (msg, data) => void warnings.push({ msg, data }) };
 const deps = (): ConnectorDeps => ({ dispatcher: agent, now: () => clock, logger });
 
 beforeAll(async () => {
@@ -41,6 +42,7 @@ function csvSource(overrides: Partial<CsvSource> = {}): CsvSource {
     dateFormat: 'dd/mm/yyyy',
     listSeparator: ',',
     vocabularies: {},
+    ...requestDefaults,
     timeoutMs: 5_000,
     // No retries here, so that every request counted is one the test expects; retries have their own test.
     retries: 0,
@@ -468,5 +470,33 @@ describe('status', () => {
 
     await connector.page('enrollments', { offset: 0, limit: 1 });
     expect(connector.status()).toEqual({ status: 'UP', asOf: new Date('2025-03-10T08:00:00Z') });
+  });
+});
+
+describe('status under the resilience policy', () => {
+  it('stays STALE, saying the circuit is open, while it serves its last good export without asking the city', async () => {
+    upstream.reset(routes({ [peoplePath]: v1 }));
+    const connector = createCsvConnector(city, csvSource({ breakerFailures: 1, breakerHalfOpenAfterMs: 60_000 }), deps());
+    const first = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+
+    upstream.reset(() => ({ status: 503 }));
+    clock += 30_000;
+    await connector.page('beneficiaries', { offset: 0, limit: 10 });
+    clock += 30_000;
+    const served = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+    expect(served.rows[0]).toBe(first.rows[0]);
+    expect(upstream.requests).toHaveLength(1);
+    expect(connector.status()).toEqual({
+      status: 'STALE',
+      asOf: new Date(lastModified),
+      reason: expect.stringMatching(/^circuit open since 2025-03-10T08:00:30\.000Z: status 503$/),
+    });
+  });
+
+  it('is DOWN, saying the circuit is open, when it has no export to serve', async () => {
+    upstream.reset(() => ({ status: 503 }));
+    const connector = createCsvConnector(city, csvSource({ breakerFailures: 1, breakerHalfOpenAfterMs: 60_000 }), deps());
+    await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
+    expect(connector.status()).toEqual({ status: 'DOWN', asOf: null, reason: 'circuit open since 2025-03-10T08:00:00.000Z: status 503' });
   });
 });

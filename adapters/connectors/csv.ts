@@ -11,11 +11,11 @@
 import { CsvError, type InfoRecord } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import iconv from 'iconv-lite';
-import { CityError, asCityError } from '../../schema/errors.ts';
+import { CityError } from '../../schema/errors.ts';
 import type { EntityName } from '../../schema/records.ts';
 import type { ResolvedSource } from '../config.ts';
-import { rowDefect, type ConnectorDeps, type RawRow, type SourceConnector } from '../port.ts';
-import { createHttpClient, mediaType, type UpstreamResponse } from './http.ts';
+import { rowDefect, type ConnectorDeps, type ConnectorStatus, type RawRow, type SourceConnector } from '../port.ts';
+import { abortable, createHttpClient, mediaType, withHealth, type UpstreamResponse } from './http.ts';
 
 export type CsvSource = ResolvedSource & { kind: 'csv' };
 
@@ -86,8 +86,9 @@ export function createCsvConnector(city: string, source: CsvSource, deps: Connec
       }
       Object.assign(state, { snapshot, checkedAt: deps.now(), stale: false, down: false });
       return snapshot;
-    } catch (e) {
-      const error = asCityError(e, city);
+    } catch (error) {
+      // A fault of the graph's own says nothing about the export: it goes up as it is, to be reported as such.
+      if (!(error instanceof CityError)) throw error;
       if (!previous) {
         state.down = true;
         throw error;
@@ -117,15 +118,19 @@ export function createCsvConnector(city: string, source: CsvSource, deps: Connec
       return rows.filter((row) => wanted.has(row[field] as string));
     },
 
-    /** The worst of the entities read so far; asOf is the oldest export being served. */
+    /** The worst of the entities read so far, as the HTTP client's health corrects it; asOf is the oldest export being served. */
     status() {
       const all = [...states.values()];
       const asOfs = all.flatMap((s) => (s.snapshot ? [snapshotTime(s.snapshot)] : []));
       const asOf = asOfs.length > 0 ? new Date(Math.min(...asOfs)) : null;
-      if (all.some((s) => s.down)) return { status: 'DOWN', asOf };
-      if (all.some((s) => s.stale)) return { status: 'STALE', asOf };
-      if (asOfs.length > 0) return { status: 'UP', asOf };
-      return { status: 'UNKNOWN', asOf: null };
+      const own: ConnectorStatus = all.some((s) => s.down)
+        ? { status: 'DOWN', asOf }
+        : all.some((s) => s.stale)
+          ? { status: 'STALE', asOf }
+          : asOfs.length > 0
+            ? { status: 'UP', asOf }
+            : { status: 'UNKNOWN', asOf: null };
+      return withHealth(own, http.health());
     },
   };
 }
@@ -246,15 +251,4 @@ function describe(code: string): string {
     default:
       return `malformed CSV (${code})`;
   }
-}
-
-/** `p`, or the signal's reason as soon as it aborts; `p` itself runs on for whoever else awaits it. */
-function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

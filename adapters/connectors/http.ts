@@ -1,16 +1,59 @@
 /**
  * The one way connectors speak HTTP to a city: a GET through the shared undici
- * dispatcher, bounded in time, carrying the source's credentials, with every
- * failure turned into a CityError that names the city.
+ * dispatcher, carrying the source's credentials, through the source's
+ * resilience policy (cockatiel), with every failure that is the city's doing
+ * turned into a CityError that names the city.
+ *
+ * The policy is built once per source, when its connector is built, and held
+ * here; from the outside in:
+ *
+ * 1. **retry**: a GET is a read, safe to repeat. An attempt that met 502, 503,
+ *    504, 408, 429, a connection refused or lost before any response, or a
+ *    timeout is tried again `retries` times, after a pause that starts at
+ *    `retryDelayMs` and doubles, each drawn between half and all of it (so
+ *    that the callers of a city that hiccuped do not all come back at once).
+ *    Never once the caller's signal has aborted.
+ * 2. **circuit breaker**: `breakerFailures` consecutive attempts that found
+ *    the city down (5xx, 408, 429, no connection, a timeout, a body cut short,
+ *    401/403) open the circuit: for `breakerHalfOpenAfterMs` every request is
+ *    answered at once with CITY_UNAVAILABLE, without asking the city; then one
+ *    request is let through, and its outcome closes or reopens the circuit.
+ *    Other 4xx (404, 400) are answers about the request, not the city, and do
+ *    not count; 401/403 do, since a city refusing the credentials will not
+ *    take them a second later and being asked again can lock the account.
+ * 3. **bulkhead**: at most `maxConcurrent` requests in flight to the source
+ *    from this process, `maxQueued` more waiting; beyond, CITY_UNAVAILABLE.
+ *    Pauses between retries hold no place.
+ * 4. **timeout**: each attempt, connection and whole body included, is
+ *    bounded by `timeoutMs`, and the connection alone by `connectTimeoutMs`.
+ *
+ * The caller's signal (the query's deadline) bounds all of it: once it aborts,
+ * `get` rejects at once with the signal's reason, never with a CityError, and
+ * nothing more is sent.
  *
  * Bodies are always read or discarded (an unread body holds its connection)
  * and never quoted in an error: they carry personal data. Errors say what was
  * wrong ("status 500", "expected JSON, got text/html").
  */
-import { request } from 'undici';
-import { CityError, asCityError } from '../../schema/errors.ts';
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  TimeoutStrategy,
+  bulkhead,
+  circuitBreaker,
+  halfJitterGenerator,
+  handleWhen,
+  retry,
+  timeout,
+  wrap,
+} from 'cockatiel';
+import { request, type Dispatcher } from 'undici';
+import { CityError, asCityError, type ExchangeStage } from '../../schema/errors.ts';
 import type { ResolvedSource } from '../config.ts';
-import type { ConnectorDeps } from '../port.ts';
+import type { ConnectorDeps, ConnectorStatus } from '../port.ts';
 
 /** Query parameters, in order. A list is sent as its values joined by commas (each value encoded). */
 export type Query = Readonly<Record<string, string | number | readonly string[]>>;
@@ -18,7 +61,7 @@ export type Query = Readonly<Record<string, string | number | readonly string[]>
 export interface GetOptions {
   query?: Query;
   headers?: Readonly<Record<string, string>>;
-  /** The caller's signal: aborting it rejects with its reason, never with a CityError. */
+  /** The caller's signal: aborting it rejects at once with its reason, never with a CityError. */
   signal?: AbortSignal;
 }
 
@@ -31,69 +74,230 @@ export interface UpstreamResponse {
   body: Buffer;
 }
 
+/** How a source's requests are faring, as this process has seen them (no request is made to know). */
+export interface SourceHealth {
+  circuit: 'closed' | 'open' | 'half-open';
+  /** More than DEGRADED_SHARE of the last RECENT_WINDOW requests needed more than one attempt. */
+  degraded: boolean;
+  /** Why the circuit is not closed, or why the source is degraded; null when neither. */
+  reason: string | null;
+}
+
 export interface HttpClient {
   /** GET below the source's baseUrl; resolves on 2xx and 304, throws a CityError otherwise. */
   get(path: string, options?: GetOptions): Promise<UpstreamResponse>;
   /** GET a JSON document: a 2xx with a JSON (or unlabelled / text/plain) body that parses. */
   getJson(path: string, options?: GetOptions): Promise<unknown>;
+  health(): SourceHealth;
 }
 
-/** Error codes of a connection that could not be made or was lost. */
-const connectionCodes = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
-  'UND_ERR_SOCKET', 'UND_ERR_CLOSED',
-]);
-/** Pause before a retry, in milliseconds (doubled for a second retry). */
-const retryDelayMs = 100;
-const timeoutCodes = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+/** How many of a source's latest requests its DEGRADED status looks at. */
+export const RECENT_WINDOW = 20;
+/** Share of those that may need a retry before the source is DEGRADED: more than 4 of 20. */
+export const DEGRADED_SHARE = 0.2;
+/** Longest pause between two attempts, in milliseconds, however many retries a source is given. */
+const MAX_RETRY_DELAY_MS = 5_000;
+
+/** What an attempt's failure means to the policy. */
+interface Verdict {
+  /** Worth another attempt: the city may answer a moment later. */
+  retry: boolean;
+  /** Says the city cannot serve now: counts towards opening its circuit. */
+  down: boolean;
+}
+const verdicts = new WeakMap<object, Verdict>();
+const verdictOf = (e: unknown): Verdict | undefined => (typeof e === 'object' && e !== null ? verdicts.get(e) : undefined);
+/** Statuses worth another attempt: the city's gateway or server is briefly unable, or asks us to slow down. */
+const retriedStatuses = new Set([408, 429, 502, 503, 504]);
+
+/**
+ * Marks an undici request (as an own property of its options, which undici
+ * passes on to the dispatcher) with the function to call once the request is
+ * on a connection: the end of its connect timeout.
+ */
+const whenConnected = Symbol('whenConnected');
+
+/**
+ * undici's connect timeout belongs to the Agent (one for the whole process),
+ * and a request's signal does not end a connection attempt in progress: a
+ * request is only given up on once it has a connection. This interceptor
+ * tells each request when it has one, so that `connectTimeoutMs` can be the
+ * source's own. The time counted is the request's wait for a connection,
+ * including a wait for a free one when the Agent's pool for that origin is
+ * full (with `maxConcurrent` below the pool's size, there is none). The
+ * connection attempt itself goes on, bounded by the Agent's own connect
+ * timeout, after the request has given up on it.
+ */
+const connectWatch: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+  const connected = (opts as unknown as Record<symbol, unknown>)[whenConnected];
+  if (typeof connected !== 'function') return dispatch(opts, handler);
+  return dispatch(opts, {
+    onRequestStart(controller, context) {
+      connected();
+      handler.onRequestStart?.(controller, context);
+    },
+    onRequestUpgrade: (controller, statusCode, headers, socket) => handler.onRequestUpgrade?.(controller, statusCode, headers, socket),
+    onResponseStart: (controller, statusCode, headers, statusMessage) => handler.onResponseStart?.(controller, statusCode, headers, statusMessage),
+    onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
+    onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
+    onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
+  });
+};
 
 export function createHttpClient(city: string, source: ResolvedSource, deps: ConnectorDeps): HttpClient {
   const bad = (detail: string) => new CityError('CITY_BAD_RESPONSE', city, detail);
+  const log = { city, source: source.id };
+  const dispatcher = deps.dispatcher.compose(connectWatch);
 
-  /**
-   * A GET is a read, safe to repeat: one that failed with a server error or a
-   * lost connection is tried again `source.retries` times, a short pause
-   * between, so that one dropped request does not cost a city's whole answer.
-   * A timeout is not retried: its time is already spent.
-   */
-  async function get(path: string, options: GetOptions = {}): Promise<UpstreamResponse> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await getOnce(path, options);
-      } catch (e) {
-        const retriable = e instanceof CityError && e.code === 'CITY_UNAVAILABLE' && !options.signal?.aborted;
-        if (!retriable || attempt >= source.retries) throw e;
-        await new Promise((resolve) => setTimeout(resolve, retryDelayMs * (attempt + 1)));
-      }
-    }
+  /** A failure of one attempt, with what it means to the policy. */
+  function failure(error: CityError, verdict: Verdict): CityError {
+    verdicts.set(error, verdict);
+    return error;
   }
 
-  async function getOnce(path: string, options: GetOptions): Promise<UpstreamResponse> {
+  const retryPolicy = retry(
+    handleWhen((e) => verdictOf(e)?.retry === true),
+    {
+      maxAttempts: source.retries,
+      backoff: new ExponentialBackoff({ initialDelay: source.retryDelayMs, maxDelay: MAX_RETRY_DELAY_MS, generator: halfJitterGenerator }),
+    },
+  );
+  const breaker = circuitBreaker(handleWhen((e) => verdictOf(e)?.down === true), {
+    breaker: new ConsecutiveBreaker(source.breakerFailures),
+    halfOpenAfter: source.breakerHalfOpenAfterMs,
+  });
+  const policy = wrap(
+    retryPolicy,
+    breaker,
+    bulkhead(source.maxConcurrent, source.maxQueued),
+    // Cooperative: the attempt watches the signal it is given and ends itself, with its own error.
+    timeout(source.timeoutMs, TimeoutStrategy.Cooperative),
+  );
+
+  /** When the circuit last opened, in milliseconds since the epoch, and what made it. */
+  let opened: { at: number; detail: string } | null = null;
+  breaker.onBreak((reason) => {
+    const error = 'error' in reason ? reason.error : undefined;
+    const detail = error instanceof CityError ? error.detail : 'repeated failures';
+    opened = { at: deps.now(), detail };
+    deps.logger.warn('circuit opened: the source is not asked for a while', { ...log, detail, forMs: source.breakerHalfOpenAfterMs });
+  });
+  breaker.onHalfOpen(() => deps.logger.info('circuit half-open: one request probes the source', log));
+  breaker.onReset(() => {
+    opened = null;
+    deps.logger.info('circuit closed: the source answers again', log);
+  });
+  retryPolicy.onRetry((event) => {
+    const error = 'error' in event ? event.error : undefined;
+    deps.logger.info('retrying a read', { ...log, attempt: event.attempt, delayMs: Math.round(event.delay), detail: error instanceof CityError ? error.detail : undefined });
+  });
+
+  /** Whether each of the latest requests needed a retry, oldest first. */
+  const recent: boolean[] = [];
+  function remember(retried: boolean): void {
+    recent.push(retried);
+    if (recent.length > RECENT_WINDOW) recent.shift();
+  }
+
+  function circuitOpenError(): CityError {
+    const since = new Date(opened?.at ?? deps.now()).toISOString();
+    return new CityError('CITY_UNAVAILABLE', city, `circuit open since ${since}: ${opened?.detail ?? 'repeated failures'}`);
+  }
+
+  async function get(path: string, options: GetOptions = {}): Promise<UpstreamResponse> {
+    const { signal } = options;
+    signal?.throwIfAborted();
     const url = buildUrl(source.baseUrl, path, options.query);
-    // The time limit covers the whole exchange, body included.
-    const timeout = AbortSignal.timeout(source.timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     const headers: Record<string, string> = { ...options.headers };
     if (source.auth && source.apiKey !== null) headers[source.auth.header] = source.auth.prefix + source.apiKey;
 
-    let statusError: CityError;
+    let attempts = 0;
+    const run = policy.execute((context) => {
+      attempts++;
+      return attempt(url, headers, context.signal, signal);
+    }, signal);
     try {
-      const res = await request(url, { method: 'GET', headers, signal, dispatcher: deps.dispatcher });
-      if ((res.statusCode >= 200 && res.statusCode < 300) || res.statusCode === 304) {
+      return await abortable(run, signal);
+    } catch (e) {
+      if (signal?.aborted) throw signal.reason;
+      if (e instanceof BrokenCircuitError) throw circuitOpenError();
+      if (e instanceof BulkheadRejectedError) {
+        throw new CityError('CITY_UNAVAILABLE', city, `too many requests to this source at once (${source.maxConcurrent} in flight, ${source.maxQueued} waiting)`);
+      }
+      throw e;
+    } finally {
+      // Only requests that reached the city, and were not given up on by the caller, say how it is doing.
+      if (attempts > 0 && !signal?.aborted) remember(attempts > 1);
+    }
+  }
+
+  /**
+   * One attempt. `attemptSignal` aborts when the attempt's time (timeoutMs)
+   * is up or the caller gives up; the caller's own signal says which.
+   */
+  async function attempt(url: string, headers: Record<string, string>, attemptSignal: AbortSignal, callerSignal: AbortSignal | undefined): Promise<UpstreamResponse> {
+    // The caller may have given up during the pause before this attempt: then nothing more goes out.
+    if (callerSignal?.aborted) throw callerSignal.reason;
+    const connecting = new AbortController();
+    const connectTimer = setTimeout(() => connecting.abort(), source.connectTimeoutMs);
+    const signal = AbortSignal.any([attemptSignal, connecting.signal]);
+    try {
+      return await abortable(exchange(url, headers, signal, () => clearTimeout(connectTimer)), signal);
+    } catch (e) {
+      if (callerSignal?.aborted) throw callerSignal.reason;
+      if (connecting.signal.aborted) {
+        throw failure(new CityError('CITY_TIMEOUT', city, `no connection within ${source.connectTimeoutMs} ms`, { cause: e }), { retry: true, down: true });
+      }
+      if (attemptSignal.aborted) {
+        throw failure(new CityError('CITY_TIMEOUT', city, `no complete answer within ${source.timeoutMs} ms`, { cause: e }), { retry: true, down: true });
+      }
+      throw e;
+    } finally {
+      clearTimeout(connectTimer);
+    }
+  }
+
+  /** The request and its whole body; `connected` is called once the request is on a connection. */
+  async function exchange(url: string, headers: Record<string, string>, signal: AbortSignal, connected: () => void): Promise<UpstreamResponse> {
+    const options = { method: 'GET' as const, headers, signal, dispatcher, [whenConnected]: connected };
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, options);
+    } catch (e) {
+      throw transportFailure(e, 'request', signal);
+    }
+    if ((res.statusCode >= 200 && res.statusCode < 300) || res.statusCode === 304) {
+      try {
         const body = Buffer.from(await res.body.arrayBuffer());
         return { status: res.statusCode, headers: flatten(res.headers), body };
+      } catch (e) {
+        throw transportFailure(e, 'body', signal);
       }
-      statusError = classifyStatus(res.statusCode, city);
-      // Read a little of the body so the connection can be reused; a large one is destroyed.
-      await res.body.dump().catch(() => {});
-    } catch (e) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      if (timeout.aborted) {
-        throw new CityError('CITY_TIMEOUT', city, `no complete answer within ${source.timeoutMs} ms`, { cause: e });
-      }
-      throw classifyFailure(e, city);
     }
-    throw statusError;
+    const error = statusFailure(res.statusCode);
+    // Read a little of the body so the connection can be reused; a large one is destroyed.
+    await res.body.dump().catch(() => {});
+    throw error;
+  }
+
+  function statusFailure(status: number): CityError {
+    if (status === 401 || status === 403) return failure(new CityError('CITY_AUTH_FAILED', city, `status ${status}`), { retry: false, down: true });
+    if (retriedStatuses.has(status)) return failure(new CityError('CITY_UNAVAILABLE', city, `status ${status}`), { retry: true, down: true });
+    if (status >= 500) return failure(new CityError('CITY_UNAVAILABLE', city, `status ${status}`), { retry: false, down: true });
+    return failure(new CityError('CITY_BAD_RESPONSE', city, `status ${status}`), { retry: false, down: false });
+  }
+
+  /**
+   * A transport or protocol error, classified (schema/errors.ts). One that is
+   * not the city's doing, nor a timeout or abort (which `attempt` names), is
+   * rethrown as it is: the adapter reports it as INTERNAL_ERROR and logs its stack.
+   */
+  function transportFailure(e: unknown, stage: ExchangeStage, signal: AbortSignal): unknown {
+    if (signal.aborted) return e;
+    const error = asCityError(e, city, { stage });
+    if (error.code === 'INTERNAL_ERROR') return e;
+    // A refused or lost connection, or an undici timeout, may be gone a moment later; a body cut short or malformed HTTP is a failing server.
+    return failure(error, { retry: error.code === 'CITY_UNAVAILABLE' || error.code === 'CITY_TIMEOUT', down: true });
   }
 
   async function getJson(path: string, options: GetOptions = {}): Promise<unknown> {
@@ -113,7 +317,47 @@ export function createHttpClient(city: string, source: ResolvedSource, deps: Con
     }
   }
 
-  return { get, getJson };
+  function health(): SourceHealth {
+    const retried = recent.filter(Boolean).length;
+    const degraded = retried > DEGRADED_SHARE * RECENT_WINDOW;
+    const state = breaker.state;
+    if (state === CircuitState.Open || state === CircuitState.Isolated) return { circuit: 'open', degraded, reason: circuitOpenError().detail };
+    if (state === CircuitState.HalfOpen) return { circuit: 'half-open', degraded, reason: `circuit half-open, probing: ${circuitOpenError().detail}` };
+    return { circuit: 'closed', degraded, reason: degraded ? `needed retries on ${retried} of its last ${recent.length} requests` : null };
+  }
+
+  return { get, getJson, health };
+}
+
+/**
+ * A connector's own view of its source, corrected by what its HTTP client
+ * has seen: DOWN while the circuit is not closed (a snapshot source still
+ * serving its last good export stays STALE: its answers are old, not
+ * missing); DEGRADED when a source that answers needed retries too often.
+ */
+export function withHealth(own: ConnectorStatus, health: SourceHealth): ConnectorStatus {
+  if (own.status === 'NOT_CONFIGURED') return own;
+  if (health.circuit !== 'closed') {
+    return { ...own, status: own.status === 'STALE' ? 'STALE' : 'DOWN', reason: health.reason ?? undefined };
+  }
+  if (health.degraded && own.status === 'UP') return { ...own, status: 'DEGRADED', reason: health.reason ?? undefined };
+  return own;
+}
+
+/**
+ * `p`, or the signal's reason as soon as it aborts; `p` itself runs on (its
+ * outcome no longer awaited) for whoever else awaits it.
+ */
+export function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  // Once the signal has won, p's own rejection is of no interest to anyone here.
+  p.catch(() => {});
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** `baseUrl + path`, then the query; list values keep literal commas between them. */
@@ -158,34 +402,6 @@ export async function mapConcurrently<T, R>(items: readonly T[], limit: number, 
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
-}
-
-function classifyStatus(status: number, city: string): CityError {
-  if (status === 401 || status === 403) return new CityError('CITY_AUTH_FAILED', city, `status ${status}`);
-  if (status >= 500) return new CityError('CITY_UNAVAILABLE', city, `status ${status}`);
-  return new CityError('CITY_BAD_RESPONSE', city, `status ${status}`);
-}
-
-function classifyFailure(e: unknown, city: string): CityError {
-  const code = errorCode(e);
-  if (code !== undefined && connectionCodes.has(code)) {
-    return new CityError('CITY_UNAVAILABLE', city, `connection failed (${code})`, { cause: e });
-  }
-  if (code !== undefined && timeoutCodes.has(code)) {
-    return new CityError('CITY_TIMEOUT', city, `no answer in time (${code})`, { cause: e });
-  }
-  if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
-    return new CityError('CITY_BAD_RESPONSE', city, 'body shorter or longer than its Content-Length', { cause: e });
-  }
-  return asCityError(e, city);
-}
-
-/** The error's code, or that of the first attempt when every address was tried (AggregateError). */
-function errorCode(e: unknown): string | undefined {
-  const err = e as { code?: unknown; errors?: unknown[] } | null;
-  if (typeof err?.code === 'string') return err.code;
-  if (Array.isArray(err?.errors) && err.errors.length > 0) return errorCode(err.errors[0]);
-  return undefined;
 }
 
 function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {

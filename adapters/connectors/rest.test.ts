@@ -2,6 +2,7 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CityError } from '../../schema/errors.ts';
 import type { ConnectorDeps, LookupKey } from '../port.ts';
+import { requestDefaults } from '../config.ts';
 import { silentLogger } from '../../runtime/logger.ts';
 import { closedPortUrl, file, fixture, routes, startUpstream, type Upstream } from './fixtures/upstream-server.ts';
 import { createRestConnector, planChunks, type RestSource } from './rest.ts';
@@ -38,6 +39,7 @@ function peopleSource(overrides: Partial<RestSource> = {}): RestSource {
     dateFormat: 'dd/mm/yyyy',
     listSeparator: ',',
     vocabularies: {},
+    ...requestDefaults,
     timeoutMs: 5_000,
     // No retries here, so that every request counted is one the test expects; retries have their own test.
     retries: 0,
@@ -352,5 +354,37 @@ describe('status', () => {
     const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 2 }));
     expect(e).toMatchObject({ code: 'CITY_UNAVAILABLE', city });
     expect(connector.status()).toEqual({ status: 'DOWN', asOf: new Date('2025-03-10T09:30:00Z') });
+  });
+});
+
+describe('status under the resilience policy', () => {
+  const firstPage = '/api/v1/assistiti?pagina=1&dimensione=2';
+
+  it('is DOWN, saying since when and why, while the circuit is open, and UP once the probe after it succeeds', async () => {
+    const connector = createRestConnector(city, peopleSource({ breakerFailures: 2, breakerHalfOpenAfterMs: 150 }), deps());
+    upstream.reset(() => ({ status: 503 }));
+    clock = Date.parse('2025-03-10T09:31:00Z');
+    await cityError(connector.page('beneficiaries', { offset: 0, limit: 2 }));
+    await cityError(connector.page('beneficiaries', { offset: 0, limit: 2 }));
+    const open = 'circuit open since 2025-03-10T09:31:00.000Z: status 503';
+    expect(connector.status()).toEqual({ status: 'DOWN', asOf: null, reason: open });
+
+    upstream.reset(routes({ [firstPage]: file('rest/assistiti-pagina-1.json', json) }));
+    expect(await cityError(connector.page('beneficiaries', { offset: 0, limit: 2 }))).toMatchObject({ code: 'CITY_UNAVAILABLE', detail: open });
+    expect(upstream.requests).toHaveLength(0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    clock = Date.parse('2025-03-10T09:32:00Z');
+    expect((await connector.page('beneficiaries', { offset: 0, limit: 2 })).total).toBe(5);
+    expect(connector.status()).toEqual({ status: 'UP', asOf: new Date('2025-03-10T09:32:00Z') });
+  });
+
+  it('is DEGRADED, saying why, when it answers but needed retries on more than a fifth of its recent requests', async () => {
+    const connector = createRestConnector(city, peopleSource({ retries: 1, retryDelayMs: 1 }), deps());
+    let served = 0;
+    // Every other request is refused once, then answered.
+    upstream.reset(() => (served++ % 2 === 0 ? { status: 503 } : file('rest/assistiti-pagina-1.json', json)));
+    for (let i = 0; i < 5; i++) await connector.page('beneficiaries', { offset: 0, limit: 2 });
+    expect(upstream.requests).toHaveLength(10);
+    expect(connector.status()).toEqual({ status: 'DEGRADED', asOf: new Date(clock), reason: 'needed retries on 5 of its last 5 requests' });
   });
 });

@@ -8,7 +8,7 @@ import { CityError } from '../../schema/errors.ts';
 import type { EntityName } from '../../schema/records.ts';
 import type { ResolvedSource } from '../config.ts';
 import type { ConnectorDeps, LookupKey, RawPage, RawRow, SourceConnector } from '../port.ts';
-import { createHttpClient, mapConcurrently, type Query } from './http.ts';
+import { createHttpClient, mapConcurrently, withHealth, type Query } from './http.ts';
 
 export type RestSource = ResolvedSource & { kind: 'rest' };
 
@@ -53,8 +53,8 @@ export function createRestConnector(city: string, source: RestSource, deps: Conn
       lastGood = new Date(deps.now());
       return chunk;
     } catch (e) {
-      // The caller giving up says nothing about the city.
-      if (!signal?.aborted) state = 'DOWN';
+      // The caller giving up says nothing about the city, nor does a fault of the graph's own (not a CityError).
+      if (!signal?.aborted && e instanceof CityError) state = 'DOWN';
       throw e;
     }
   }
@@ -119,7 +119,7 @@ export function createRestConnector(city: string, source: RestSource, deps: Conn
     },
 
     status() {
-      return { status: state, asOf: lastGood };
+      return withHealth({ status: state, asOf: lastGood }, http.health());
     },
   };
 }

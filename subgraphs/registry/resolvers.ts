@@ -25,7 +25,7 @@ async function sourcesOf(city: ResolvedCity, ctx: SubgraphContext) {
     : [];
   return city.sources.map((s) => {
     const l = live.find((x) => x.id === s.id);
-    return { id: s.id, kind: s.kind.toUpperCase(), domains: [...s.domains], status: l?.status ?? 'UNKNOWN', asOf: l?.asOf ?? null };
+    return { id: s.id, kind: s.kind.toUpperCase(), domains: [...s.domains], status: l?.status ?? 'UNKNOWN', statusReason: l?.reason ?? null, asOf: l?.asOf ?? null };
   });
 }
 

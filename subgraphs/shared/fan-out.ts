@@ -3,7 +3,7 @@
  * city costs, and a city that fails is named in the coverage (and in the
  * response's errors) while the others' data still arrives.
  */
-import { asCityError, badInput, type CityError } from '../../schema/errors.ts';
+import { CityError, asCityError, badInput } from '../../schema/errors.ts';
 import type { Domain } from '../../schema/code-lists.ts';
 import type { SubgraphContext } from './context.ts';
 
@@ -20,6 +20,13 @@ export interface FanOut<T> {
   failures: CityError[];
 }
 
+/**
+ * Asks every city at once and sorts the outcomes. A failure is a CityError
+ * naming the city: the city's own doing under its code, the query given up on
+ * as CITY_TIMEOUT, and a fault of the graph's own code as INTERNAL_ERROR
+ * (still naming the city, whose data is missing, but not blaming it), logged
+ * here with its stack unless the adapter has already done so.
+ */
 export async function askCities<T>(ctx: SubgraphContext, cities: readonly string[], ask: (city: string) => Promise<T>): Promise<FanOut<T>> {
   const settled = await Promise.allSettled(cities.map((c) => ask(c)));
   const answers: FanOut<T>['answers'] = [];
@@ -28,7 +35,11 @@ export async function askCities<T>(ctx: SubgraphContext, cities: readonly string
     const city = cities[i]!;
     if (s.status === 'fulfilled') answers.push({ city, value: s.value });
     else {
-      const err = asCityError(s.reason, city);
+      const err = asCityError(s.reason, city, { signal: ctx.call.signal });
+      if (err.code === 'INTERNAL_ERROR' && !(s.reason instanceof CityError)) {
+        const stack = s.reason instanceof Error && s.reason.stack ? s.reason.stack : String(s.reason);
+        ctx.logger?.error('internal error while asking a city', { city, code: err.code, stack });
+      }
       failures.push(err);
       ctx.report(err);
     }
