@@ -19,11 +19,12 @@ const source = SourceConfig.parse({
   id: 'main',
   domains: ['services'],
   baseUrl: 'http://127.0.0.1:1',
+  auth: { header: 'X-API-Key', key: { env: 'LGNET_090064_MAIN_KEY' } },
   dateFormat: 'yyyy-mm-dd',
   vocabularies: { serviceCategory: { SPORTELLO: 'ONE_STOP_SHOP', LAB: 'WORKSHOP' } },
   entities: { services: { path: '/servizi.csv', fields: { localId: 'id', name: 'nome', category: 'tipo' } } },
 });
-const city = resolveCity(CityConfig.parse({ code: '090064', name: 'Sassari', region: 'Sardegna', province: 'SS', editions: ['LGNET3'], sources: [source] }), {});
+const city = resolveCity(CityConfig.parse({ code: '090064', name: 'Sassari', region: 'Sardegna', province: 'SS', editions: ['LGNET3'], sources: [source] }), { LGNET_090064_MAIN_KEY: 'test-key' });
 
 const rows: RawRow[] = [
   { id: 'S1', nome: 'Sportello unico', tipo: 'SPORTELLO' },

@@ -50,6 +50,14 @@ describe('city configs', () => {
     expect(config!.sources[0]).toMatchObject(requestDefaults);
   });
 
+  it('are refused when a CSV export has no key: it holds names and fiscal codes', () => {
+    const aosta = JSON.parse(readFileSync(join(defaultCitiesDir, '007003-aosta.json'), 'utf8')) as Record<string, any>;
+    expect(aosta.sources[0].kind).toBe('csv');
+    expect(() => loadCityConfigs(folderWith('007003-aosta.json', JSON.stringify(aosta)))).not.toThrow();
+    delete aosta.sources[0].auth;
+    expect(() => loadCityConfigs(folderWith('007003-aosta.json', JSON.stringify(aosta)))).toThrow(/007003-aosta\.json.*source "main": a CSV export needs "auth"/s);
+  });
+
   it('are refused when a connection may take longer than the whole attempt', () => {
     const broken = structuredClone(sassari);
     Object.assign(broken.sources[0], { timeoutMs: 1_000, connectTimeoutMs: 3_000 });

@@ -188,6 +188,7 @@ const CsvSource = z
   .object({
     kind: z.literal('csv'),
     ...MappingBase,
+    /** Required in a city's file (see CityConfig): an export holds names and fiscal codes. */
     auth: Auth.optional(),
     /** Character encoding of the files, e.g. "windows-1252" or "utf-8". */
     encoding: z
@@ -229,6 +230,10 @@ export const CityConfig = z
   .superRefine((city, ctx) => {
     const seen = new Map<string, string>();
     for (const source of city.sources) {
+      // An export holds names and fiscal codes: no city publishes one that anyone may read.
+      if (source.kind === 'csv' && !source.auth) {
+        ctx.addIssue({ code: 'custom', message: `source "${source.id}": a CSV export needs "auth" (the header and the key's variable): it holds personal data` });
+      }
       if (source.connectTimeoutMs > source.timeoutMs) {
         ctx.addIssue({ code: 'custom', message: `source "${source.id}": connectTimeoutMs (${source.connectTimeoutMs}) is longer than timeoutMs (${source.timeoutMs}), which bounds the whole attempt` });
       }

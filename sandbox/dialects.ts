@@ -513,6 +513,7 @@ export const dialects: readonly CityDialect[] = [
     sources: [
       csv({
         id: 'main', domains: ALL, basePath: '/export', dateFormat: 'dd/mm/yyyy', listSeparator: ',',
+        auth: { header: 'X-API-Key' },
         citizenship: citizenship.italianNames,
         vocabularies: {
           sex: sex.mf, permitType: permit.words, intakeChannel: channel.words, intakeStatus: status.words,
@@ -721,6 +722,7 @@ export const dialects: readonly CityDialect[] = [
       // A fixed-width mainframe extract turned into CSV: every value padded to 24 characters.
       csv({
         id: 'main', domains: ALL, basePath: '/sociale/estrazioni', dateFormat: 'dd/mm/yyyy', listSeparator: ',',
+        auth: { header: 'X-Chiave-Export' },
         citizenship: citizenship.italianUpper,
         vocabularies: {
           sex: sex.digits, permitType: permit.numbered, intakeChannel: channel.digits, intakeStatus: status.numbered,
@@ -779,6 +781,7 @@ export const dialects: readonly CityDialect[] = [
       // Saved from a spreadsheet: headers in plain words, every cell quoted, commas.
       csv({
         id: 'main', domains: ALL, basePath: '/files', dateFormat: 'dd-mm-yyyy', listSeparator: '/',
+        auth: { header: 'Authorization', prefix: 'Token ' },
         citizenship: citizenship.italianNames,
         delimiter: ',', quoteAll: true, contentType: 'application/vnd.ms-excel',
         vocabularies: {
@@ -803,6 +806,7 @@ export const dialects: readonly CityDialect[] = [
     sources: [
       csv({
         id: 'main', domains: ALL, basePath: '/caserta/lgnet', dateFormat: 'yyyymmdd', listSeparator: ',',
+        auth: { header: 'X-Export-Token' },
         vocabularies: {
           sex: sex.ud, permitType: permit.snake, intakeChannel: channel.snake, intakeStatus: status.snake,
           vulnerability: vulnerability.snake, serviceCategory: category.snake, housingKind: housing.snake, civicProjectStatus: civic.words,
@@ -903,6 +907,7 @@ export const dialects: readonly CityDialect[] = [
       // Tab-separated text files, with the headers of the printed registers.
       csv({
         id: 'main', domains: ALL, basePath: '/export', dateFormat: 'dd/mm/yyyy', listSeparator: ',',
+        auth: { header: 'apikey' },
         citizenship: citizenship.italianNames,
         delimiter: '\t', contentType: 'text/plain; charset=windows-1252',
         vocabularies: {
@@ -1009,6 +1014,7 @@ export const dialects: readonly CityDialect[] = [
     sources: [
       csv({
         id: 'main', domains: ALL, basePath: '/agrigento/export', dateFormat: 'dd/mm/yyyy', listSeparator: ',',
+        auth: { header: 'X-Auth-Key' },
         citizenship: citizenship.italianNames,
         vocabularies: {
           sex: sex.adjectives, permitType: permit.words, intakeChannel: channel.words, intakeStatus: status.letters,
@@ -1032,6 +1038,7 @@ export const dialects: readonly CityDialect[] = [
       // Open-data style: UTF-8 with BOM, commas, vulnerabilities split by semicolons.
       csv({
         id: 'main', domains: ALL, basePath: '/catania/opendata', dateFormat: 'yyyy-mm-dd', listSeparator: ';',
+        auth: { header: 'Authorization', prefix: 'Bearer ' },
         citizenship: citizenship.alpha3,
         encoding: 'utf-8', delimiter: ',', lineEnding: '\n',
         vocabularies: {

@@ -68,11 +68,12 @@ describe('a fault of the graph\'s own', () => {
     id: 'main',
     domains: ['services'],
     baseUrl: 'http://127.0.0.1:1',
+    auth: { header: 'X-API-Key', key: { env: 'LGNET_090064_MAIN_KEY' } },
     dateFormat: 'yyyy-mm-dd',
     vocabularies: {},
     entities: { services: { path: '/servizi.csv', fields: { localId: 'id', name: 'nome', category: 'tipo' } } },
   });
-  const sassari = resolveCity(CityConfig.parse({ code: '090064', name: 'Sassari', region: 'Sardegna', province: 'SS', editions: ['LGNET3'], sources: [source] }), {});
+  const sassari = resolveCity(CityConfig.parse({ code: '090064', name: 'Sassari', region: 'Sardegna', province: 'SS', editions: ['LGNET3'], sources: [source] }), { LGNET_090064_MAIN_KEY: 'test-key' });
 
   it('reaches the fan-out as INTERNAL_ERROR naming the city, is named in the coverage as the graph\'s fault, and is logged with its stack', async () => {
     const logged: Array<{ msg: string; data?: Record<string, unknown> }> = [];
