@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT, base64url, calculateJwkThumbprint, decodeJwt, exportJWK, exportSPKI, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../adapters/config.ts';
-import { startSandboxIssuer, writeSandboxState, type SandboxIssuer } from './sandbox-issuer.ts';
+import { ConfigError } from '../runtime/config-error.ts';
+import { startSandboxIssuer, writeSandboxState, type SandboxIssuer } from '../sandbox/issuer.ts';
 import {
   AuthError,
   AuthUnavailableError,

@@ -24,7 +24,7 @@
 import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
-import { ConfigError } from '../adapters/config.ts';
+import { ConfigError } from '../runtime/config-error.ts';
 import { roles, type Caller, type Role } from './caller.ts';
 
 export type { JSONWebKeySet };

@@ -8,6 +8,7 @@
  * never in the file; they are resolved once at start against the environment
  * the process was given, then the config is frozen.
  */
+import { ConfigError } from '../runtime/config-error.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
@@ -255,9 +256,7 @@ export type ResolvedSource = SourceConfig & {
 };
 export type ResolvedCity = Omit<CityConfig, 'sources'> & { sources: ResolvedSource[] };
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 /** Reads and validates every city file in a folder; fails loudly, naming the file and the rule broken. */
 export function loadCityConfigs(dir: string): CityConfig[] {

@@ -4,7 +4,7 @@ import type { Logger } from './logger.ts';
 export const STOP_WITH_PARENT_ENV = 'LGNET_STOP_WITH_PARENT';
 
 /**
- * In a process started by the stack (runtime/stack.ts): stop when the stack's
+ * In a process started by the stack (scripts/stack.ts): stop when the stack's
  * process is gone, however it ended, because its end of our stdin closes.
  */
 function stopWithParent(stop: () => void): void {

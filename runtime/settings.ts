@@ -3,7 +3,7 @@
  * environment, checked, and refused loudly (naming the variable) when wrong.
  */
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../adapters/config.ts';
+import { ConfigError } from './config-error.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -7,9 +7,9 @@
  * SANDBOX_SEED, SANDBOX_FAULTS (e.g. `090064=down,015146=slow:5000`),
  * LOG=1 to print the processes' logs.
  */
-import { removeSandboxState, writeSandboxState } from '../access/sandbox-issuer.ts';
+import { removeSandboxState, writeSandboxState } from '../sandbox/issuer.ts';
 import { defaultAuditDir } from '../runtime/settings.ts';
-import { startStack } from '../runtime/stack.ts';
+import { startStack } from './stack.ts';
 
 const port = Number(process.env.PORT ?? 4000);
 const host = process.env.HOST ?? '127.0.0.1';

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { roles } from '../access/caller.ts';
-import { checkTokenRequest, defaultTtlSec, maxTtlSec, readSandboxState, sandboxStatePath } from '../access/sandbox-issuer.ts';
+import { checkTokenRequest, defaultTtlSec, maxTtlSec, readSandboxState, sandboxStatePath } from '../sandbox/issuer.ts';
 
 const usage = `Usage: npm run --silent token -- <${roles.join('|')}> [--city <ISTAT code>] [--subject S] [--ttl SECONDS]
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCityConfigs } from '../adapters/config.ts';
 import { defaultCitiesDir } from '../adapters/fleet.ts';
 import { createIdCodec, type IdCodec, type IdKind } from '../access/opaque-id.ts';
-import { startStack, type Stack } from '../runtime/stack.ts';
+import { startStack, type Stack } from '../scripts/stack.ts';
 import { gql, type GraphQLResponse } from './helpers.ts';
 
 let stack: Stack;

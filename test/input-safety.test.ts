@@ -29,7 +29,7 @@ import {
   type GraphQLOutputType,
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../runtime/stack.ts';
+import { startStack, type Stack } from '../scripts/stack.ts';
 import { supergraphPath } from '../schema/sdl.ts';
 import { gql } from './helpers.ts';
 

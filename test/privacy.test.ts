@@ -15,7 +15,7 @@ import { createIdCodec, type IdCodec } from '../access/opaque-id.ts';
 import { dashboardOperationsDir } from '../gateway/allow-list.ts';
 import { personKeyOf } from '../adapters/mapping.ts';
 import { DEFAULT_SEED } from '../sandbox/index.ts';
-import { sandboxSecret, startStack, type Stack } from '../runtime/stack.ts';
+import { sandboxSecret, startStack, type Stack } from '../scripts/stack.ts';
 import { gql, type GraphQLResponse } from './helpers.ts';
 
 let stack: Stack;

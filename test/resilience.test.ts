@@ -3,7 +3,7 @@
  * processes on loopback, asked over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../runtime/stack.ts';
+import { startStack, type Stack } from '../scripts/stack.ts';
 import { gql, type GraphQLResponse } from './helpers.ts';
 
 let stack: Stack;

@@ -19,12 +19,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PERSON_KEY_SECRET_ENV } from '../adapters/fleet.ts';
-import { STOP_WITH_PARENT_ENV } from './process.ts';
+import { STOP_WITH_PARENT_ENV } from '../runtime/process.ts';
 import { startSandbox, DEFAULT_SEED, type Sandbox } from '../sandbox/index.ts';
-import { startSandboxIssuer, type SandboxIssuer, type TokenOptions } from '../access/sandbox-issuer.ts';
+import { startSandboxIssuer, type SandboxIssuer, type TokenOptions } from '../sandbox/issuer.ts';
 import { authConfigToEnv } from '../access/tokens.ts';
 import type { Role } from '../access/caller.ts';
-import { settingsEnv } from './settings.ts';
+import { settingsEnv } from '../runtime/settings.ts';
 import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));

@@ -22,7 +22,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readBody, sendJson } from '../runtime/plain-http.ts';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
-import { roles, type Role } from './caller.ts';
+import { roles, type Role } from '../access/caller.ts';
 
 /** Lifetime of a token when none is asked for: a working day. */
 export const defaultTtlSec = 8 * 3600;
