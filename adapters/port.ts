@@ -138,4 +138,15 @@ export interface ConnectorDeps {
   /** Milliseconds since the epoch. */
   now: () => number;
   logger: Logger;
+  /** Told of every request to a city system, once it is over (for metrics). */
+  observe?: (request: UpstreamRequest) => void;
+}
+
+/** One request to a city system, as metrics see it: never what it carried. */
+export interface UpstreamRequest {
+  city: string;
+  source: string;
+  /** `ok`, or the error code it ended with. */
+  outcome: string;
+  seconds: number;
 }

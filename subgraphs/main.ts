@@ -20,6 +20,7 @@ import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
 import { demandLimitsFromEnv, type DemandLimits } from '../runtime/limits.ts';
 import { personalFieldNames } from '../access/redaction.ts';
 import { createLogger } from '../runtime/logger.ts';
+import { createMetrics } from '../runtime/metrics.ts';
 import { runService } from '../runtime/process.ts';
 import { auditDir, defaultQueryDeadlineMs, graphSecret, introspection, millis, settingsEnv, stopSettings, suppressionThreshold } from '../runtime/settings.ts';
 import { housingResolvers } from './housing/resolvers.ts';
@@ -47,6 +48,7 @@ if (!subgraphNames.includes(name)) {
   console.error(`usage: node subgraphs/main.ts <${subgraphNames.join('|')}>`);
   process.exit(2);
 }
+const metrics = createMetrics(`subgraph:${name}`);
 const logger = createLogger(`subgraph:${name}`, { level: process.env.LOG_LEVEL || 'info', redact: personalFieldNames() });
 // Keep-alive connections to the cities' systems, a bounded number per city.
 const dispatcher = new Agent({ connections: 16, keepAliveTimeout: 10_000 });
@@ -55,7 +57,15 @@ await runService(logger, async () => {
   const secret = graphSecret(env);
   const fleet = createFleet({
     env,
-    deps: { dispatcher, now: Date.now, logger },
+    deps: {
+      dispatcher,
+      now: Date.now,
+      logger,
+      observe: (r) => {
+        metrics.cityRequests.inc({ city: r.city, source: r.source, outcome: r.outcome });
+        metrics.cityRequestSeconds.observe({ city: r.city, source: r.source }, r.seconds);
+      },
+    },
     createConnector,
     // The registry reports on every source; a domain subgraph reads only its own.
     domains: name === 'registry' ? undefined : [name as Domain],
@@ -77,6 +87,7 @@ await runService(logger, async () => {
     verify: createTokenVerifier(authConfigFromEnv(env)),
     audit,
     limits: forSubgraph(demandLimitsFromEnv(env)),
+    metrics,
     introspection: introspection(env),
     queryDeadlineMs: millis(env, settingsEnv.queryDeadlineMs, defaultQueryDeadlineMs),
     port: Number(env.PORT ?? 0),

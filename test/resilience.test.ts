@@ -76,6 +76,10 @@ describe('metrics', () => {
     expect(gateway).toMatch(line('lgnet_process_resident_memory_bytes', ['component="gateway"']));
     const people = await (await fetch(new URL('/metrics', stack.subgraphUrls.people))).text();
     expect(people).toMatch(line('lgnet_city_errors_total', ['city="079023"', 'code="CITY_TIMEOUT"', 'component="subgraph:people"']));
+    // Per city and source: requests by outcome, their time, and the status as last seen.
+    expect(people).toMatch(line('lgnet_city_requests_total', ['city="079023"', 'source="main"', 'outcome="CITY_TIMEOUT"']));
+    expect(people).toMatch(line('lgnet_city_request_seconds_count', ['city="079023"', 'source="main"']));
+    expect(people).toMatch(line('lgnet_source_status', ['city="079023"', 'source="main"']));
     // Metrics name cities and codes, never anyone's data.
     expect(people).not.toMatch(/fiscal|givenName/);
   });

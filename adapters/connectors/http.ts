@@ -238,6 +238,19 @@ export function createHttpClient(city: string, source: ResolvedSource, deps: Con
   async function attempt(url: string, headers: Record<string, string>, attemptSignal: AbortSignal, callerSignal: AbortSignal | undefined): Promise<UpstreamResponse> {
     // The caller may have given up during the pause before this attempt: then nothing more goes out.
     if (callerSignal?.aborted) throw callerSignal.reason;
+    const started = performance.now();
+    const seen = (outcome: string) => deps.observe?.({ city, source: source.id, outcome, seconds: (performance.now() - started) / 1000 });
+    try {
+      const answer = await attemptOnce(url, headers, attemptSignal, callerSignal);
+      seen('ok');
+      return answer;
+    } catch (e) {
+      seen(e instanceof CityError ? e.code : callerSignal?.aborted ? 'ABORTED' : 'INTERNAL_ERROR');
+      throw e;
+    }
+  }
+
+  async function attemptOnce(url: string, headers: Record<string, string>, attemptSignal: AbortSignal, callerSignal: AbortSignal | undefined): Promise<UpstreamResponse> {
     const connecting = new AbortController();
     const connectTimer = setTimeout(() => connecting.abort(), source.connectTimeoutMs);
     const signal = AbortSignal.any([attemptSignal, connecting.signal]);

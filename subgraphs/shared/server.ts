@@ -18,7 +18,7 @@ import { apolloLogger, type Logger } from '../../runtime/logger.ts';
 import { serveGraphQL, sendJson, shortMessage, type RunningHttpServer } from '../../runtime/http.ts';
 import { subgraphSdl, type SubgraphName } from '../../schema/sdl.ts';
 import { DEADLINE_HEADER } from '../../runtime/settings.ts';
-import { createMetrics } from '../../runtime/metrics.ts';
+import { createMetrics, type Metrics } from '../../runtime/metrics.ts';
 import { accessHooks, accessPlugin } from './access.ts';
 import { createSubgraphContext, type RequestOrigin, type SubgraphContext, type SubgraphDeps } from './context.ts';
 import { DateScalar, DateTimeScalar, YearMonthScalar } from './scalars.ts';
@@ -39,6 +39,8 @@ export interface SubgraphOptions {
   port: number;
   host?: string;
   logger: Logger;
+  /** The process's metrics; made here when not given. */
+  metrics?: Metrics;
   /** How the process stops on SIGTERM (runtime/settings.ts stopSettings). */
   stop?: { drainDelayMs: number; gracePeriodMs: number };
 }
@@ -107,7 +109,14 @@ export async function startSubgraph(options: SubgraphOptions): Promise<RunningHt
     formatError: shortMessage,
     logger: apolloLogger(options.logger),
   });
-  const metrics = createMetrics(`subgraph:${options.name}`);
+  const metrics = options.metrics ?? createMetrics(`subgraph:${options.name}`);
+  // Each source's status, circuit included, as this process last saw it: read at each scrape, no request made.
+  metrics.beforeScrape.push(() => {
+    metrics.sourceStatus.reset();
+    for (const city of options.deps.fleet.cities) {
+      for (const s of options.deps.fleet.adapter(city.code)?.sources() ?? []) metrics.sourceStatus.set({ city: city.code, source: s.id, status: s.status }, 1);
+    }
+  });
   const deps = { ...options.deps, logger: options.logger, metrics };
   return serveGraphQL({
     apollo,
