@@ -20,6 +20,7 @@ import { demandControl, type DemandLimits } from '../runtime/limits.ts';
 import { apolloLogger, type Logger } from '../runtime/logger.ts';
 import { serveGraphQL, sendJson, shortMessage, type RunningHttpServer } from '../runtime/http.ts';
 import { createMetrics } from '../runtime/metrics.ts';
+import { requestScope } from '../runtime/request-scope.ts';
 import { DEADLINE_HEADER, defaultQueryDeadlineMs, defaultSubgraphTimeoutMs } from '../runtime/settings.ts';
 import { subgraphNames, supergraphPath, type SubgraphName } from '../schema/sdl.ts';
 import { allowListPlugin, loadAllowList, persistedQueryCache } from './allow-list.ts';
@@ -205,7 +206,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
     context: async (req, res) => {
       const authorization = req.headers.authorization;
       const caller = await authenticate(options.verify, authorization);
-      const requestId = randomUUID();
+      // The id the HTTP layer gave this request (the client's own x-request-id, when it sent a usable one).
+      const requestId = requestScope.getStore()?.requestId ?? randomUUID();
       const gone = new AbortController();
       const signal = AbortSignal.any([AbortSignal.timeout(queryDeadlineMs), gone.signal]);
       signals.set(requestId, signal);

@@ -14,6 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Metrics } from './metrics.ts';
 import { sendJson } from './plain-http.ts';
+import { acceptableRequestId, requestScope } from './request-scope.ts';
+import { randomUUID } from 'node:crypto';
 
 export { sendJson };
 
@@ -94,6 +96,8 @@ export async function serveGraphQL<TContext extends BaseContext>(options: GraphQ
   }
   app.use(
     '/graphql',
+    // The request's id (the gateway's, or a new one) follows everything the request does.
+    (req: Request, _res: Response, next: NextFunction) => requestScope.run({ requestId: acceptableRequestId(req.headers['x-request-id']) ?? randomUUID() }, next),
     express.json({ limit: maxBodyBytes }),
     (req: Request, res: Response, next: NextFunction) => {
       const name = (req.query.operationName as unknown) ?? (req.body as { operationName?: unknown } | undefined)?.operationName;

@@ -1,3 +1,4 @@
+import { requestScope } from '../../runtime/request-scope.ts';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CityError, asCityError } from '../../schema/errors.ts';
@@ -61,6 +62,14 @@ describe('the upstream GET', () => {
     expect(mediaType('Application/JSON; charset=UTF-8')).toBe('application/json');
     expect(mediaType(undefined)).toBeNull();
     expect(mediaType('Niccolò <script>')).toBe('an unreadable content type');
+  });
+
+  it("sends the id of the query it serves, and none outside a query", async () => {
+    upstream.reset(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{}' }));
+    const http = client();
+    await requestScope.run({ requestId: 'req-42' }, () => http.getJson('/a'));
+    await http.getJson('/b');
+    expect(upstream.requests.map((r) => [r.url, r.headers['x-request-id']])).toEqual([['/a', 'req-42'], ['/b', undefined]]);
   });
 
   it('reports 404 as CITY_BAD_RESPONSE and 403 as CITY_AUTH_FAILED, and the connection stays usable', async () => {

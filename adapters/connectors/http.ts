@@ -52,6 +52,7 @@ import {
 } from 'cockatiel';
 import { request, type Dispatcher } from 'undici';
 import { CityError, asCityError, type ExchangeStage } from '../../schema/errors.ts';
+import { requestScope } from '../../runtime/request-scope.ts';
 import type { ResolvedSource } from '../config.ts';
 import type { ConnectorDeps, ConnectorStatus } from '../port.ts';
 
@@ -210,6 +211,9 @@ export function createHttpClient(city: string, source: ResolvedSource, deps: Con
     const url = buildUrl(source.baseUrl, path, options.query);
     const headers: Record<string, string> = { ...options.headers };
     if (source.auth && source.apiKey !== null) headers[source.auth.header] = source.auth.prefix + source.apiKey;
+    // The id of the query this read serves, so that a city's own logs can be matched with ours.
+    const scope = requestScope.getStore();
+    if (scope) headers['x-request-id'] = scope.requestId;
 
     let attempts = 0;
     const run = policy.execute((context) => {
