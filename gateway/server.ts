@@ -21,7 +21,7 @@ import { apolloLogger, type Logger } from '../runtime/logger.ts';
 import { serveGraphQL, sendJson, shortMessage, type RunningHttpServer } from '../runtime/http.ts';
 import { createMetrics } from '../runtime/metrics.ts';
 import { requestScope } from '../runtime/request-scope.ts';
-import { DEADLINE_HEADER, defaultQueryDeadlineMs, defaultSubgraphTimeoutMs } from '../runtime/settings.ts';
+import { CALL_HEADER, DEADLINE_HEADER, defaultQueryDeadlineMs, defaultSubgraphTimeoutMs } from '../runtime/settings.ts';
 import { subgraphNames, supergraphPath, type SubgraphName } from '../schema/sdl.ts';
 import { allowListPlugin, loadAllowList, persistedQueryCache } from './allow-list.ts';
 
@@ -31,6 +31,10 @@ export interface GatewayContext extends BaseContext {
   signal: AbortSignal;
   /** When the query's time is up, in milliseconds since the epoch. */
   deadline: number;
+  /** Longest wait for one subgraph answer, in milliseconds. */
+  subgraphTimeoutMs: number;
+  /** This request's own key to its signal: unlike the request id, no client chooses it. */
+  callKey: string;
   /** The caller's Authorization header, forwarded to every subgraph, which checks it again. */
   authorization: string;
   requestId: string;
@@ -80,7 +84,8 @@ class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const error = await super.errorFromResponse(response);
     const body = (error.extensions.response as { body?: { errors?: Array<{ message?: unknown; extensions?: { code?: unknown } }> } } | undefined)?.body;
     const first = body?.errors?.[0];
-    if (typeof first?.message === 'string' && typeof first.extensions?.code === 'string') {
+    // A client's mistake (4xx) is passed on as the subgraph said it; a subgraph's own failure is named, not quoted.
+    if (response.status < 500 && typeof first?.message === 'string' && typeof first.extensions?.code === 'string') {
       return new GraphQLError(first.message, { extensions: { code: first.extensions.code, subgraph: this.name } });
     }
     // An answer with no coded error of its own: the subgraph failed, and it is named.
@@ -92,7 +97,9 @@ class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     if (!headers || !context.authorization) return;
     headers.set('authorization', context.authorization);
     headers.set('x-request-id', context.requestId);
-    headers.set(DEADLINE_HEADER, String(Math.max(0, context.deadline - Date.now())));
+    headers.set(CALL_HEADER, context.callKey);
+    // What is left of the query, but never more than this gateway waits for one subgraph answer.
+    headers.set(DEADLINE_HEADER, String(Math.max(0, Math.min(context.deadline - Date.now(), context.subgraphTimeoutMs))));
     if (context.operationHash) headers.set('x-lgnet-operation-hash', context.operationHash);
     if (context.operationName) headers.set('x-lgnet-operation-name', context.operationName);
   }
@@ -160,7 +167,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
   const callSubgraph = async (name: string, url: string, init: Parameters<Fetcher>[1]): Promise<FetcherResponse> => {
     const timeout = AbortSignal.timeout(subgraphTimeoutMs);
     const requestId = (init?.headers as Record<string, string> | undefined)?.['x-request-id'];
-    const query = requestId ? signals.get(requestId) : undefined;
+    const callKey = (init?.headers as Record<string, string> | undefined)?.[CALL_HEADER];
+    const query = callKey ? signals.get(callKey) : undefined;
     try {
       return (await fetch(url, { ...init, body: init?.body as string | undefined, signal: query ? AbortSignal.any([timeout, query]) : timeout })) as unknown as FetcherResponse;
     } catch (e) {
@@ -188,6 +196,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     formatError: withoutInternals,
+    // The process stops Apollo itself, after readiness and the drain (runtime/process.ts).
+    stopOnTerminationSignals: false,
     logger: apolloLogger(logger),
   });
 
@@ -210,12 +220,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
       const requestId = requestScope.getStore()?.requestId ?? randomUUID();
       const gone = new AbortController();
       const signal = AbortSignal.any([AbortSignal.timeout(queryDeadlineMs), gone.signal]);
-      signals.set(requestId, signal);
-      res.once('close', () => {
-        signals.delete(requestId);
+      const callKey = randomUUID();
+      signals.set(callKey, signal);
+      const forget = () => {
+        signals.delete(callKey);
         if (!res.writableFinished) gone.abort(new Error('the client went away'));
-      });
-      return { caller, authorization: authorization!, requestId, signal, deadline: Date.now() + queryDeadlineMs };
+      };
+      res.once('close', forget);
+      // The client may have left while its token was checked: then 'close' has already been.
+      if (res.closed) forget();
+      return { caller, authorization: authorization!, requestId, signal, deadline: Date.now() + queryDeadlineMs, subgraphTimeoutMs, callKey };
     },
     routes: {
       '/health': async (_req, res) => {

@@ -48,6 +48,9 @@ export const defaultQueryDeadlineMs = 30_000;
 /** One subgraph answer: a subgraph bounds each city call itself, so this only catches a hung subgraph. */
 export const defaultSubgraphTimeoutMs = 20_000;
 
+/** Header naming, within the gateway, the request a subgraph call belongs to (for its signal). */
+export const CALL_HEADER = 'x-lgnet-call';
+
 /** Header carrying a query's remaining time, in milliseconds, from the gateway to the subgraphs. */
 export const DEADLINE_HEADER = 'x-lgnet-deadline-ms';
 

@@ -131,13 +131,16 @@ function supervise(script: string, args: string[], env: Record<string, string>, 
   first.then((u) => (port = new URL(u).port), () => {});
   const event = (level: string, msg: string, data: Record<string, unknown>) =>
     onLog(JSON.stringify({ t: new Date().toISOString(), level, component: 'stack', msg, process: label, ...data }));
-  const watch = (child: Child) =>
-    child.proc.once('exit', (code, signal) => {
-      if (stopping) return;
+  const watch = (child: Child) => {
+    let ended = false;
+    const end = (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
+      // A process that could not even be spawned emits 'error', perhaps with no 'exit': either ends it, once.
+      if (ended || stopping) return;
+      ended = true;
       // A clean exit is a deliberate stop (SIGTERM from an operator, say): it is not undone.
       if (code === 0) return event('warn', 'process stopped', { code });
       if (Date.now() - startedAt > RESTART_RESET_MS) delay = RESTART_DELAY_MS;
-      event('error', 'process died; starting it again', { code, signal, delayMs: delay });
+      event('error', 'process died; starting it again', { code, signal, delayMs: delay, ...(error ? { error: error.message } : {}) });
       timer = setTimeout(() => {
         if (stopping) return;
         restarts++;
@@ -147,7 +150,10 @@ function supervise(script: string, args: string[], env: Record<string, string>, 
         watch(current);
       }, delay);
       delay = Math.min(delay * 2, RESTART_DELAY_CAP_MS);
-    });
+    };
+    child.proc.once('exit', (code, signal) => end(code, signal));
+    child.proc.once('error', (e) => end(null, null, e));
+  };
   watch(current);
   return {
     get proc() {
@@ -190,6 +196,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await Promise.all([sandbox.close(), issuer.close()]);
     if (ownAuditDir) rmSync(ownAuditDir, { recursive: true, force: true });
   };
+  // The wait for readiness is cancelled once the stack is ready or has failed, so that it holds no timer open after.
+  const ready = new AbortController();
   try {
     const shared: Record<string, string> = {
       ...authConfigToEnv({ issuer: issuer.issuer, audience: issuer.audience, algorithms: issuer.algorithms, jwksUrl: issuer.jwksUrl }),
@@ -211,7 +219,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       children.push(c);
       return [name, c] as const;
     });
-    const deadline = sleep(timeoutMs).then(() => {
+    const deadline = sleep(timeoutMs, undefined, { signal: ready.signal }).then(() => {
       throw new Error(`the stack was not ready within ${timeoutMs} ms`);
     });
     deadline.catch(() => {});
@@ -230,12 +238,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (ok) break;
       await Promise.race([sleep(100), deadline]);
     }
+    ready.abort();
     // Read when asked: a process started again has another pid.
     const pids = {} as Stack['pids'];
     for (const [name, c] of [...subgraphs, ['gateway', gateway] as const]) Object.defineProperty(pids, name, { get: () => c.proc.pid!, enumerable: true });
     const restarts = () => Object.fromEntries([...subgraphs, ['gateway', gateway] as const].map(([name, c]) => [name, c.restarts])) as ReturnType<Stack['restarts']>;
     return { gatewayUrl, healthUrl, subgraphUrls, sandbox, issuer, token: (role, o) => issuer.mint(role, o), auditDir, pids, restarts, env, close };
   } catch (e) {
+    ready.abort();
     await close();
     throw e;
   }

@@ -116,6 +116,29 @@ describe('paging across cities', () => {
     expect(pages).toBe(MAX_ATTEMPTS);
   });
 
+  it('ends the walk when a city that owes records turns out to hold fewer than it counted', async () => {
+    const w = world({ '000001': 10, '000002': 10 });
+    const page1 = await readPage(w.request(w.begin, 5));
+    w.setFail((city) => (city === '000001' ? 'CITY_UNAVAILABLE' : false));
+    const page2 = await readPage(w.request(page1.end, 5));
+    expect(page2.end.skipped).toMatchObject([{ city: '000001', offset: 5, owed: true }]);
+    w.setFail(() => false);
+    w.records.get('000001')!.length = 7;
+    const { seen, end, pages } = await w.walk(5, () => {}, page2.end);
+    expect(pages).toBeLessThan(10);
+    expect(end.skipped).toEqual([]);
+    expect(seen).toContain('000001:6');
+  });
+
+  it('ends the walk when the last city holds fewer records than it counted', async () => {
+    const w = world({ '000001': 10, '000002': 10 });
+    const page1 = await readPage(w.request(w.begin, 12));
+    w.records.get('000002')!.length = 7;
+    const { seen, pages } = await w.walk(5, () => {}, page1.end);
+    expect(seen).toEqual(['000002:2', '000002:3', '000002:4', '000002:5', '000002:6']);
+    expect(pages).toBeLessThan(5);
+  });
+
   it('loses no record of a city that fails every other request', async () => {
     const w = world({ '000001': 50, '000002': 200, '000003': 50 });
     let n = 0;

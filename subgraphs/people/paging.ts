@@ -203,7 +203,9 @@ export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
       failed(s, got.failures[0]!);
       continue;
     }
-    totals.set(s.city, answer.total);
+    // A read that asked for records and got none means the city now holds fewer than it counted: it owes nothing more.
+    const total = answer.nextOffset === s.offset ? s.offset : answer.total;
+    totals.set(s.city, total);
     nodes.push(...answer.items);
     remaining -= answer.nextOffset - s.offset;
     s.offset = answer.nextOffset;
@@ -273,8 +275,10 @@ export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
     let offset = PAST_END;
     if (slice) {
       nodes.push(...slice.value.items);
+      // A slice that moved nowhere means the city holds fewer records than it counted: it is done, at what it holds.
+      if (slice.value.nextOffset === p.offset) totals.set(p.city, p.offset);
       // A city read to its last record is done: it is not asked again.
-      if (slice.value.nextOffset < totals.get(p.city)!) offset = slice.value.nextOffset;
+      else if (slice.value.nextOffset < totals.get(p.city)!) offset = slice.value.nextOffset;
     } else {
       skip(p.city, p.offset, slices.failures.find((f) => f.city === p.city)!);
     }

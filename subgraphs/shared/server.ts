@@ -107,6 +107,8 @@ export async function startSubgraph(options: SubgraphOptions): Promise<RunningHt
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     formatError: shortMessage,
+    // The process stops Apollo itself, after readiness and the drain (runtime/process.ts).
+    stopOnTerminationSignals: false,
     logger: apolloLogger(options.logger),
   });
   const metrics = options.metrics ?? createMetrics(`subgraph:${options.name}`);
