@@ -82,7 +82,8 @@ await runService(logger, async () => {
       cursors: createCursorCodec(deriveKey(secret, 'cursor')),
       suppressionThreshold: suppressionThreshold(env),
       auditDir: dir,
-      lastGood: new LastGood(),
+      // Catalogues are small; pages of people are not, so fewer of them are kept.
+      lastGood: new LastGood(name === 'people' ? 100 : 1000),
     },
     verify: createTokenVerifier(authConfigFromEnv(env)),
     audit,

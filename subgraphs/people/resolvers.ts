@@ -9,7 +9,7 @@ import { badInput, forbidden } from '../../schema/errors.ts';
 import type { Beneficiary } from '../../schema/records.ts';
 import type { SubgraphContext } from '../shared/context.ts';
 import { askCities, citiesToAsk, coverageOf } from '../shared/fan-out.ts';
-import { idOf, loadRecord, refOf } from '../shared/records.ts';
+import { idOf, loadRecord, refOf, staleness, withLastGood } from '../shared/records.ts';
 import { month } from '../shared/scalars.ts';
 import { filterDigest, readPage, type Cursor } from './paging.ts';
 
@@ -44,7 +44,8 @@ function operatorCities(caller: Caller, requested: readonly string[] | null | un
 
 export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
   Query: {
-    async beneficiaries(_: unknown, args: { filter?: BeneficiaryFilter | null; first?: number | null; after?: string | null }, ctx: SubgraphContext) {
+    async beneficiaries(_: unknown, args: { filter?: BeneficiaryFilter | null; first?: number | null; after?: string | null; maxStaleness?: number | null }, ctx: SubgraphContext) {
+      const maxStaleness = staleness(args.maxStaleness);
       const first = args.first ?? 100;
       if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
         throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}; got ${first}`);
@@ -63,8 +64,12 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
         start = c;
       }
       const adapter = (city: string) => ctx.fleet.adapter(city)!;
+      // Each read's good answer is kept: a caller who accepts stale data gets it when the city fails.
+      const stale = new Map<string, Date>();
+      const kept = <T>(city: string, what: string, fn: () => Promise<T>) => withLastGood(ctx, city, `beneficiaries|${city}|${digest}|${what}`, maxStaleness, stale, fn);
       // A city's slice comes with its total.
-      const read = (city: string, offset: number, limit: number) => adapter(city).list('beneficiaries', { offset, limit, where }, ctx.call);
+      const read = (city: string, offset: number, limit: number) =>
+        kept(city, `${offset}+${limit}`, () => adapter(city).list('beneficiaries', { offset, limit, where }, ctx.call));
       const page = await readPage<Beneficiary>({
         cities,
         first,
@@ -72,9 +77,10 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
         ask: (list, fn) => askCities(ctx, list, fn),
         // A filtered count reads the matching records anyway: keep them for the slices.
         count: (city) =>
-          adapter(city)
-            .list('beneficiaries', { offset: 0, limit: filtered ? Infinity : 0, where }, ctx.call)
-            .then((p) => ({ total: p.total, items: filtered ? p.items : undefined })),
+          kept(city, 'count', () => adapter(city).list('beneficiaries', { offset: 0, limit: filtered ? Infinity : 0, where }, ctx.call)).then((p) => ({
+            total: p.total,
+            items: filtered ? p.items : undefined,
+          })),
         slice: read,
         // The city at the cursor answers its count and the page's slice at once.
         countWithSlice: filtered ? undefined : read,
@@ -91,6 +97,7 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
             : `records from position ${s.offset} on were not read in this walk: ${s.detail}`,
         });
       }
+      for (const [city, asOf] of stale) if (!coverage.stale.some((s) => s.city.code === city)) coverage.stale.push({ city: { code: city }, asOf });
       coverage.citiesAnswered = cities.length - coverage.missing.length;
       return {
         totalCount: page.totalCount,

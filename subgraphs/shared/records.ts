@@ -5,7 +5,7 @@
  */
 import type { BeneficiaryChild, Where } from '../../adapters/port.ts';
 import type { Domain } from '../../schema/code-lists.ts';
-import { CityError, badInput } from '../../schema/errors.ts';
+import { CityError, asCityError, badInput } from '../../schema/errors.ts';
 import type { EntityName, EntityRecord } from '../../schema/records.ts';
 import type { IdKind } from '../../access/opaque-id.ts';
 import type { SubgraphContext } from './context.ts';
@@ -95,6 +95,44 @@ export function beneficiaryRef(ctx: SubgraphContext, ref: { id: string }): { id:
 /** Oldest last good answer a caller may accept, in seconds: a week. */
 const MAX_STALENESS_S = 7 * 24 * 3600;
 
+/** A caller's `maxStaleness`, checked: null when the caller accepts no stale data. */
+export function staleness(maxStaleness: number | null | undefined): number | null {
+  if (maxStaleness === undefined || maxStaleness === null) return null;
+  if (!Number.isInteger(maxStaleness) || maxStaleness < 0 || maxStaleness > MAX_STALENESS_S) {
+    throw badInput(`maxStaleness must be a whole number of seconds from 0 to ${MAX_STALENESS_S}; got ${maxStaleness}`);
+  }
+  return maxStaleness;
+}
+
+/**
+ * One read of a city, its good answer kept under `key`. When it fails and
+ * the caller accepts data up to `maxStaleness` seconds old, the last good
+ * answer is served instead: the failure is still reported, and `stale`
+ * records the answer's time for the coverage.
+ */
+export async function withLastGood<T>(
+  ctx: SubgraphContext,
+  city: string,
+  key: string,
+  maxStaleness: number | null,
+  stale: Map<string, Date>,
+  read: () => Promise<T>,
+): Promise<T> {
+  try {
+    const value = await read();
+    ctx.lastGood?.set(key, { items: [value], at: Date.now() });
+    return value;
+  } catch (e) {
+    const last = maxStaleness === null ? undefined : ctx.lastGood?.get(key);
+    if (!last || Date.now() - last.at > maxStaleness! * 1000 || ctx.call.signal?.aborted) throw e;
+    ctx.report(asCityError(e, city));
+    const asOf = new Date(last.at);
+    const before = stale.get(city);
+    if (!before || before > asOf) stale.set(city, asOf);
+    return last.items[0] as T;
+  }
+}
+
 /**
  * Every record of a small entity (catalogues, resources) across the cities
  * asked. With `maxStaleness` (seconds), a city that cannot be read now is
@@ -109,9 +147,7 @@ export async function listAcross<E extends EntityName>(
   where: Where,
   maxStaleness?: number | null,
 ) {
-  if (maxStaleness !== undefined && maxStaleness !== null && (!Number.isInteger(maxStaleness) || maxStaleness < 0 || maxStaleness > MAX_STALENESS_S)) {
-    throw badInput(`maxStaleness must be a whole number of seconds from 0 to ${MAX_STALENESS_S}; got ${maxStaleness}`);
-  }
+  staleness(maxStaleness);
   const { cities, unknown } = citiesToAsk(ctx.fleet.citiesServing(domain), requestedCities);
   if (unknown.length) throw badInput(`Unknown city code(s), not in the registry: ${unknown.join(', ')}`, { cities: unknown });
   const key = (city: string) => `${entity}|${city}|${JSON.stringify(where)}`;
