@@ -85,6 +85,54 @@ describe('metrics', () => {
   });
 });
 
+describe('each kind of city fault', () => {
+  it('is named with its own code, while the other cities answer', async () => {
+    // Cities no other test here uses: a circuit opened here stays open a while.
+    await stack.sandbox.setFaults('063049=half,027042=auth,070006=garbage');
+    try {
+      const r = await ask('{ beneficiaries(filter: { cities: ["063049", "027042", "070006", "082053"] }, first: 5) { nodes { id } coverage { missing { city { code } code } } } }');
+      expect(r.data!.beneficiaries.coverage.missing.map((m: { city: { code: string }; code: string }) => [m.city.code, m.code]).sort()).toEqual([
+        ['027042', 'CITY_AUTH_FAILED'],
+        ['063049', 'CITY_BAD_RESPONSE'],
+        ['070006', 'CITY_BAD_RESPONSE'],
+      ]);
+      expect(r.data!.beneficiaries.nodes).toHaveLength(5);
+    } finally {
+      await stack.sandbox.setFaults('');
+    }
+  });
+});
+
+describe("a city's circuit", () => {
+  // Bologna: no other test here uses it.
+  const CITY = '037006';
+  const Q = `{ services(filter: { cities: ["${CITY}"] }) { totalCount coverage { missing { city { code } code reason } } } }`;
+  const status = async () => (await ask(`{ city(code: "${CITY}") { sources { status statusReason } } }`)).data!.city.sources[0] as { status: string; statusReason: string | null };
+
+  it('opens after repeated failures, answers at once without asking the city, and closes again once a probe succeeds', async () => {
+    await stack.sandbox.setFaults(`${CITY}=down`);
+    try {
+      for (let i = 0; i < 3; i++) await ask(Q);
+      const open = await ask(Q);
+      expect(open.data!.services.coverage.missing[0]).toMatchObject({ code: 'CITY_UNAVAILABLE', reason: expect.stringMatching(/circuit open since/) });
+      stack.sandbox.resetRequestCounts();
+      await ask(Q);
+      // While open, the city is not asked at all.
+      expect(stack.sandbox.requestCount(CITY)).toBe(0);
+    } finally {
+      await stack.sandbox.setFaults('');
+    }
+    // After the circuit's pause (15 s by default) one request probes the city; it answers, and the circuit closes.
+    let answered = false;
+    for (let i = 0; i < 30 && !answered; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      answered = (await ask(Q)).data!.services.coverage.missing.length === 0;
+    }
+    expect(answered).toBe(true);
+    expect((await status()).status).not.toBe('DOWN');
+  }, 60_000);
+});
+
 describe('last known good', () => {
   // Firenze: a city no other test here uses, since its circuit stays open a while after.
   it("serves a city that is down from its last good answer when the caller accepts stale data, and says so", async () => {
