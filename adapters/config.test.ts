@@ -1,15 +1,22 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadCityConfigs, requestDefaults, resolveCity } from './config.ts';
 import { defaultCitiesDir } from './fleet.ts';
 
 const sassari = JSON.parse(readFileSync(join(defaultCitiesDir, '090064-sassari.json'), 'utf8')) as Record<string, any>;
 
+/** Folders made by a test, removed after it. */
+const made: string[] = [];
+afterEach(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A folder holding one city file with the given content. */
 function folderWith(name: string, content: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'lgnet-cities-'));
+  made.push(dir);
   writeFileSync(join(dir, name), content);
   return dir;
 }
