@@ -28,18 +28,18 @@ export interface SubgraphDeps {
   suppressionThreshold: number;
   /** Folder of the audit trail, read for operators' access logs. */
   auditDir: string;
-  /** Each city's last good answer to a list, for callers who accept stale data. Shared by the process's requests. */
+  /** Each city's last good answer to a read, for callers who accept stale data. Shared by the process's requests. */
   lastGood?: LastGood;
   logger?: Logger;
   metrics?: Metrics;
 }
 
 /**
- * Last good answers by question and city, for catalogues only (no person
- * records are kept): bounded, the oldest question dropped first.
+ * Last good answers to reads of a city, by read: bounded, the oldest read
+ * dropped first. In the people subgraph they are pages of person records.
  */
 export class LastGood {
-  private readonly entries = new Map<string, { items: unknown[]; at: number }>();
+  private readonly entries = new Map<string, { value: unknown; at: number }>();
   private readonly max: number;
   constructor(max = 1000) {
     this.max = max;
@@ -47,7 +47,7 @@ export class LastGood {
   get(key: string) {
     return this.entries.get(key);
   }
-  set(key: string, value: { items: unknown[]; at: number }) {
+  set(key: string, value: { value: unknown; at: number }) {
     this.entries.delete(key);
     this.entries.set(key, value);
     if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);

@@ -120,16 +120,16 @@ export async function withLastGood<T>(
 ): Promise<T> {
   try {
     const value = await read();
-    ctx.lastGood?.set(key, { items: [value], at: Date.now() });
+    ctx.lastGood?.set(key, { value, at: Date.now() });
     return value;
   } catch (e) {
     const last = maxStaleness === null ? undefined : ctx.lastGood?.get(key);
-    if (!last || Date.now() - last.at > maxStaleness! * 1000 || ctx.call.signal?.aborted) throw e;
+    if (!last || Date.now() - last.at > maxStaleness! * 1000) throw e;
     ctx.report(asCityError(e, city));
     const asOf = new Date(last.at);
     const before = stale.get(city);
     if (!before || before > asOf) stale.set(city, asOf);
-    return last.items[0] as T;
+    return last.value as T;
   }
 }
 
@@ -147,27 +147,17 @@ export async function listAcross<E extends EntityName>(
   where: Where,
   maxStaleness?: number | null,
 ) {
-  staleness(maxStaleness);
+  const accepted = staleness(maxStaleness);
   const { cities, unknown } = citiesToAsk(ctx.fleet.citiesServing(domain), requestedCities);
   if (unknown.length) throw badInput(`Unknown city code(s), not in the registry: ${unknown.join(', ')}`, { cities: unknown });
-  const key = (city: string) => `${entity}|${city}|${JSON.stringify(where)}`;
-  const fan = await askCities(ctx, cities, async (city) => {
-    const page = await ctx.fleet.adapter(city)!.list(entity, { offset: 0, limit: Infinity, where }, ctx.call);
-    ctx.lastGood?.set(key(city), { items: page.items, at: Date.now() });
-    return page;
-  });
+  const stale = new Map<string, Date>();
+  const fan = await askCities(ctx, cities, (city) =>
+    withLastGood(ctx, city, `${entity}|${city}|${JSON.stringify(where)}`, accepted, stale, () =>
+      ctx.fleet.adapter(city)!.list(entity, { offset: 0, limit: Infinity, where }, ctx.call),
+    ),
+  );
   const nodes = fan.answers.flatMap((a) => a.value.items);
-  const served: Array<{ city: { code: string }; asOf: Date }> = [];
-  if (maxStaleness !== undefined && maxStaleness !== null) {
-    for (const f of fan.failures) {
-      const last = ctx.lastGood?.get(key(f.city));
-      if (!last || Date.now() - last.at > maxStaleness * 1000) continue;
-      nodes.push(...(last.items as EntityRecord<E>[]));
-      served.push({ city: { code: f.city }, asOf: new Date(last.at) });
-    }
-  }
-  const fromLastGood = new Set(served.map((s) => s.city.code));
-  const coverage = coverageOf(ctx, domain, cities, fan.failures.filter((f) => !fromLastGood.has(f.city)));
-  coverage.stale.push(...served);
+  const coverage = coverageOf(ctx, domain, cities, fan.failures);
+  for (const [city, asOf] of stale) coverage.stale.push({ city: { code: city }, asOf });
   return { totalCount: nodes.length, nodes, coverage };
 }
