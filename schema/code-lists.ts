@@ -108,6 +108,7 @@ export const RejectReason = z.enum([
   'INVALID_FISCAL_CODE', // malformed codice fiscale, or wrong check character
   'INVALID_VALUE', // any other value out of range (a negative capacity, an end before a start)
   'MALFORMED_ROW', // the source's row could not be read as a record (e.g. wrong number of CSV cells)
+  'PARENT_REJECTED', // a placement, enrolment or civic project of a beneficiary whose own record was rejected
 ]);
 export type RejectReason = z.infer<typeof RejectReason>;
 

@@ -9,7 +9,7 @@ import { readAuditEntries } from '../../access/audit.ts';
 import { asCityError, badInput } from '../../schema/errors.ts';
 import { shown } from '../shared/fan-out.ts';
 import type { SubgraphContext } from '../shared/context.ts';
-import { editions, type EditionInfo } from './editions.ts';
+import { editions, type EditionInfo } from '../../schema/editions.ts';
 
 /** A source that answered within this long is not asked again for its status, in milliseconds. */
 const STATUS_MAX_AGE_MS = 30_000;

@@ -5,7 +5,7 @@
  * Periods are the ones used for reports; the exact dates of each grant
  * agreement may differ by a few weeks. LGNet3 runs to January 2027.
  */
-import type { Edition } from '../../schema/code-lists.ts';
+import type { Edition } from './code-lists.ts';
 
 export interface EditionTarget {
   indicator: 'takenInCharge' | 'housingSupported' | 'civicProjectsSigned' | 'beneficiaries';
