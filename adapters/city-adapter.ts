@@ -3,7 +3,7 @@
  * source, each entity asked of the source that serves its domain, every row
  * mapped and validated by the shared row mapper.
  */
-import { CityError, asCityError } from '../schema/errors.ts';
+import { CityError, RecordRejectedError, asCityError } from '../schema/errors.ts';
 import type { Domain, RejectReason } from '../schema/code-lists.ts';
 import { entityDomain, entityNames, type EntityName, type EntityRecord } from '../schema/records.ts';
 import type { ResolvedCity, ResolvedSource } from './config.ts';
@@ -19,6 +19,7 @@ import type {
   RawRow,
   SourceConnector,
   SourceStatus,
+  DateRange,
   Where,
 } from './port.ts';
 
@@ -37,12 +38,35 @@ export interface CityAdapterOptions {
   probeTimeoutMs?: number;
 }
 
+/** The entities that hang off a beneficiary: in the graph only when their person is. */
+const childEntities: ReadonlySet<EntityName> = new Set<EntityName>(['enrollments', 'civicProjects', 'placements']);
+
+/** What became of one row: a record, or a rejection with its reason. */
+type Classified<E extends EntityName> =
+  | { ok: true; record: EntityRecord<E> }
+  | { ok: false; localId: string | null; reason: RejectReason; detail: string };
+
+/** Rejections of one entity in the last whole read of it: what a source's DEGRADED status is decided on. */
+interface RejectTally {
+  entity: EntityName;
+  received: number;
+  rejected: number;
+  reasons: Map<RejectReason, number>;
+}
+
 interface Bound {
   source: ResolvedSource;
   connector: SourceConnector;
   mapper: RowMapper;
   /** Mapping results per row object: snapshot sources hand back the same rows until their file changes. */
   mapped: WeakMap<RawRow, MapResult<unknown>>;
+  /** Per entity, the rejections of its last whole read. */
+  tallies: Map<EntityName, RejectTally>;
+}
+
+/** The main reasons of a tally, e.g. `MISSING_FIELD 141, INVALID_DATE 2`. */
+function mainReasons(reasons: ReadonlyMap<RejectReason, number>): string {
+  return [...reasons].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 3).map(([r, n]) => `${r} ${n}`).join(', ');
 }
 
 /** Stands in for a source that cannot be reached as configured: every call fails, saying why. */
@@ -62,9 +86,16 @@ function get(record: unknown, path: string): unknown {
   return v;
 }
 
-function matches(record: unknown, where: Where | undefined): boolean {
+/** Whether a record meets every condition (see `Where`). */
+export function matches(record: unknown, where: Where | undefined): boolean {
   if (!where) return true;
-  return Object.entries(where).every(([path, values]) => values.includes(String(get(record, path))));
+  return Object.entries(where).every(([path, condition]) => {
+    const v = get(record, path);
+    if (Array.isArray(condition)) return condition.includes(String(v));
+    if (typeof v !== 'string') return false;
+    const { from, to } = condition as DateRange;
+    return (from === undefined || v.slice(0, from.length) >= from) && (to === undefined || v.slice(0, to.length) <= to);
+  });
 }
 
 export function createCityAdapter(city: ResolvedCity, options: CityAdapterOptions): CityAdapter {
@@ -74,7 +105,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
   const probes = new WeakMap<Bound, { at: number; failed: boolean }>();
   for (const source of city.sources) {
     const raw = source.problem ? unconfiguredConnector(city.code, source.kind, source.problem) : options.createConnector(city.code, source, deps);
-    const bound: Bound = { source, connector: raw, mapper: createRowMapper(city.code, source, options.personKeySecret, deps.now), mapped: new WeakMap() };
+    const bound: Bound = { source, connector: raw, mapper: createRowMapper(city.code, source, options.personKeySecret, deps.now), mapped: new WeakMap(), tallies: new Map() };
     // Any good answer clears a failed probe: the source is back.
     const cleared = <T>(result: T) => {
       probes.delete(bound);
@@ -105,6 +136,86 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
       if (r.ok || !r.volatile) b.mapped.set(row, r);
     }
     return r;
+  }
+
+  /**
+   * Which of the city's persons have a valid record: a local id maps to null
+   * when valid, or to the reason it was rejected. Read once per request (the
+   * calls of one request share its CallContext), never kept longer: a person
+   * whose record is mended counts again at once.
+   */
+  const parentsRead = new WeakMap<CallContext, Promise<Map<string, RejectReason | null>>>();
+  function parents(ctx: CallContext): Promise<Map<string, RejectReason | null>> {
+    let value = parentsRead.get(ctx);
+    if (value) return value;
+    value = (async () => {
+      const b = boundFor('beneficiaries');
+      const rows = await scan(b, 'beneficiaries', ctx.signal);
+      const state = new Map<string, RejectReason | null>();
+      for (const row of rows) {
+        const r = mapRow(b, 'beneficiaries', row);
+        if (r.ok) state.set(r.record.localId, null);
+        else if (r.localId !== null && !state.has(r.localId)) state.set(r.localId, r.rejection.reason);
+      }
+      return state;
+    })();
+    parentsRead.set(ctx, value);
+    return value;
+  }
+
+  const personsLooked = new WeakMap<CallContext, Map<string, Promise<Map<string, RejectReason | null>>>>();
+  /** Whether each of these persons has a valid record (null) or why not, looked up by id once per request. */
+  function personsById(ids: readonly string[], ctx: CallContext): Promise<Map<string, RejectReason | null>> {
+    let byKey = personsLooked.get(ctx);
+    if (!byKey) personsLooked.set(ctx, (byKey = new Map()));
+    const key = [...ids].sort().join('\n');
+    let value = byKey.get(key);
+    if (!value) {
+      const people = boundFor('beneficiaries');
+      value = people.connector.lookup('beneficiaries', 'localId', ids, ctx.signal).then((found) => {
+        const state = new Map<string, RejectReason | null>();
+        for (const row of found) {
+          const r = mapRow(people, 'beneficiaries', row);
+          if (r.ok) state.set(r.record.localId, null);
+          else if (r.localId !== null && !state.has(r.localId)) state.set(r.localId, r.rejection.reason);
+        }
+        return state;
+      });
+      byKey.set(key, value);
+    }
+    return value;
+  }
+
+  /**
+   * Maps and validates rows; a child whose person has no valid record is
+   * rejected as PARENT_REJECTED, so that every record the graph accepts can
+   * be reached from a person.
+   */
+  async function classify<E extends EntityName>(b: Bound, entity: E, rows: readonly RawRow[], ctx: CallContext): Promise<Classified<E>[]> {
+    const state = childEntities.has(entity) && rows.length > 0 ? await parents(ctx) : null;
+    return rows.map((row): Classified<E> => {
+      const r = mapRow(b, entity, row);
+      if (!r.ok) return { ok: false, localId: r.localId, reason: r.rejection.reason, detail: `${r.rejection.reason} (${r.rejection.detail})` };
+      if (state) {
+        const parent = state.get((r.record as { beneficiaryId: string }).beneficiaryId);
+        if (parent !== null) {
+          const why = parent === undefined ? "its person is not in the city's records" : `its person's record was rejected (${parent})`;
+          return { ok: false, localId: (r.record as { localId: string }).localId, reason: 'PARENT_REJECTED', detail: `PARENT_REJECTED (${why})` };
+        }
+      }
+      return { ok: true, record: r.record };
+    });
+  }
+
+  /** Counts a whole read's rejections: the source's status is decided on the last one of each entity. */
+  function tally(b: Bound, entity: EntityName, classified: readonly Classified<EntityName>[]): RejectTally {
+    const reasons = new Map<RejectReason, number>();
+    for (const c of classified) if (!c.ok) reasons.set(c.reason, (reasons.get(c.reason) ?? 0) + 1);
+    let rejected = 0;
+    for (const n of reasons.values()) rejected += n;
+    const t: RejectTally = { entity, received: classified.length, rejected, reasons };
+    b.tallies.set(entity, t);
+    return t;
   }
 
   /** Every row of an entity, in the source's order. */
@@ -144,19 +255,26 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
       return guard(ctx.signal, async () => {
         const b = boundFor(entity);
         const filtered = query.where !== undefined && Object.keys(query.where).length > 0;
-        if (filtered || !Number.isFinite(query.limit)) {
+        // A child is valid only with its person, which a slice cannot tell: children are read whole.
+        const whole = filtered || !Number.isFinite(query.limit) || childEntities.has(entity);
+        if (whole) {
           // Sources are not asked to filter yet: read everything, filter here,
-          // and count offsets among the matching records.
+          // and count offsets among the matching valid records (or, reading a
+          // person list whole without conditions, among every record).
           const rows = await scan(b, entity, ctx.signal);
+          const classified = await classify(b, entity, rows, ctx);
+          const t = tally(b, entity, classified);
           const matching: EntityRecord<E>[] = [];
-          for (const row of rows) {
-            const r = mapRow(b, entity, row);
-            if (r.ok && matches(r.record, query.where)) matching.push(r.record);
-          }
+          for (const c of classified) if (c.ok && matches(c.record, query.where)) matching.push(c.record);
+          const byValid = filtered || childEntities.has(entity);
           const items = matching.slice(query.offset, query.offset + query.limit);
-          const total = filtered ? matching.length : rows.length;
-          const rejected = filtered ? 0 : rows.length - matching.length;
-          return { items, total, rejected, nextOffset: filtered ? query.offset + items.length : rows.length };
+          return {
+            items,
+            total: byValid ? matching.length : rows.length,
+            accepted: matching.length,
+            rejected: t.rejected,
+            nextOffset: byValid ? query.offset + items.length : rows.length,
+          };
         }
         if (query.limit === 0) {
           const p = await b.connector.page(entity, { offset: 0, limit: 1 }, ctx.signal);
@@ -179,28 +297,28 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
         const b = boundFor(entity);
         const rows = await b.connector.lookup(entity, 'localId', ids, ctx.signal);
         const found = new Map<string, EntityRecord<E> | Error>();
-        for (const row of rows) {
-          const r = mapRow(b, entity, row);
-          if (r.ok) found.set((r.record as { localId: string }).localId, r.record);
-          else if (r.localId !== null) {
-            found.set(r.localId, new CityError('RECORD_REJECTED', city.code, `${entity} ${r.localId}: ${r.rejection.reason} (${r.rejection.detail})`));
-          }
+        for (const c of await classify(b, entity, rows, ctx)) {
+          if (c.ok) found.set((c.record as { localId: string }).localId, c.record);
+          else if (c.localId !== null) found.set(c.localId, new RecordRejectedError(city.code, c.reason, `${entity} ${c.localId}: ${c.detail}`));
         }
-        return ids.map((id) => found.get(id) ?? new CityError('NOT_FOUND', city.code, `${entity} ${id}`));
+        return ids.map((id) => found.get(id) ?? new RecordRejectedError(city.code, null, `${entity} ${id}`));
       });
     },
 
     byBeneficiary<E extends BeneficiaryChild>(entity: E, beneficiaryIds: readonly string[], ctx: CallContext) {
       return guard(ctx.signal, async () => {
         const b = boundFor(entity);
-        const rows = await b.connector.lookup(entity, 'beneficiaryId', beneficiaryIds, ctx.signal);
-        const grouped = new Map<string, EntityRecord<E>[]>(beneficiaryIds.map((id) => [id, []]));
+        // The persons asked for are looked up too (one batch, shared by the request's calls), not read
+        // whole: the records of a person whose own record is rejected are in no answer.
+        const [rows, persons] = await Promise.all([b.connector.lookup(entity, 'beneficiaryId', beneficiaryIds, ctx.signal), personsById(beneficiaryIds, ctx)]);
+        const grouped = new Map<string, EntityRecord<E>[]>(beneficiaryIds.filter((id) => persons.get(id) === null).map((id) => [id, []]));
+        // A rejected row is left out here and counted by the city's data quality; so are the
+        // records of a person whose own record is rejected (asked for by an id issued before).
         for (const row of rows) {
           const r = mapRow(b, entity, row);
-          // A rejected row is left out here and counted by the city's data quality.
           if (r.ok) grouped.get((r.record as { beneficiaryId: string }).beneficiaryId)?.push(r.record);
         }
-        return beneficiaryIds.map((id) => grouped.get(id)!);
+        return beneficiaryIds.map((id) => grouped.get(id) ?? []);
       });
     },
 
@@ -214,19 +332,13 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
           entities.map(async (entity): Promise<EntityQuality> => {
             const b = boundFor(entity);
             const rows = await scan(b, entity, ctx.signal);
-            const reasons = new Map<RejectReason, number>();
-            let accepted = 0;
-            for (const row of rows) {
-              const r = mapRow(b, entity, row);
-              if (r.ok) accepted++;
-              else reasons.set(r.rejection.reason, (reasons.get(r.rejection.reason) ?? 0) + 1);
-            }
+            const t = tally(b, entity, await classify(b, entity, rows, ctx));
             return {
               entity,
-              received: rows.length,
-              accepted,
-              rejected: rows.length - accepted,
-              reasons: [...reasons].map(([code, count]) => ({ code, count })).sort((a, b) => a.code.localeCompare(b.code)),
+              received: t.received,
+              accepted: t.received - t.rejected,
+              rejected: t.rejected,
+              reasons: [...t.reasons].map(([code, count]) => ({ code, count })).sort((a, b) => a.code.localeCompare(b.code)),
               asOf: new Date(deps.now()),
             };
           }),
@@ -248,6 +360,13 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
         const down = probe?.failed && (seen.status === 'UP' || seen.status === 'DEGRADED' || seen.status === 'UNKNOWN');
         const status: SourceStatus = { id: b.source.id, kind: b.source.kind, domains: [...b.source.domains], status: down ? 'DOWN' : seen.status, asOf: seen.asOf };
         if (seen.reason !== undefined && !down) status.reason = seen.reason;
+        // A source that answers but whose records are mostly rejected contributes little: it is not UP.
+        const rejecting = [...b.tallies.values()].filter((t) => t.received > 0 && t.rejected / t.received > b.source.maxRejectedShare);
+        if (rejecting.length && (status.status === 'UP' || status.status === 'DEGRADED' || status.status === 'STALE')) {
+          const why = rejecting.map((t) => `${t.rejected} of ${t.received} ${t.entity} rejected (${mainReasons(t.reasons)})`).join('; ');
+          if (status.status === 'UP') status.status = 'DEGRADED';
+          status.reason = status.reason ? `${status.reason}; ${why}` : why;
+        }
         return status;
       });
     },

@@ -15,6 +15,7 @@ import iconv from 'iconv-lite';
 import { z } from 'zod';
 import { Domain, Edition, vocabularyTargets, type VocabularyName } from '../schema/code-lists.ts';
 import { CityCode, entityNames, type EntityName } from '../schema/records.ts';
+import { reportIndicators, type ReportIndicator } from '../schema/editions.ts';
 
 /** A value given by reference to an environment variable. */
 export const EnvRef = z.object({ env: z.string().regex(/^[A-Z][A-Z0-9_]*$/) }).strict();
@@ -78,6 +79,7 @@ export const requestDefaults = {
   breakerHalfOpenAfterMs: 15_000,
   maxConcurrent: 8,
   maxQueued: 32,
+  maxRejectedShare: 0.2,
 } as const;
 
 /** How records are read and mapped: shared by every kind of source. */
@@ -118,6 +120,12 @@ const MappingBase = {
   maxConcurrent: z.number().int().min(1).max(64).default(requestDefaults.maxConcurrent),
   /** Most requests waiting for one of those places; beyond, a request is refused at once as CITY_UNAVAILABLE. */
   maxQueued: z.number().int().min(0).max(1_000).default(requestDefaults.maxQueued),
+  /**
+   * Share of the records of an entity (0 to 1) that may be rejected before the
+   * source shows as DEGRADED and every national answer names it: a renamed
+   * field or a new code in the city's system rejects most of its records at once.
+   */
+  maxRejectedShare: z.number().min(0).max(1).default(requestDefaults.maxRejectedShare),
 };
 
 const Auth = z
@@ -225,6 +233,16 @@ export const CityConfig = z
     editions: z.array(Edition).min(1),
     /** The body (ente strumentale) that runs the programme for the city, where there is one. */
     operatingBody: z.string().min(1).nullable().default(null),
+    /**
+     * Resident population, as ISTAT published it, with the year and the source
+     * named: figures are read per capita against it.
+     */
+    population: z
+      .object({ residents: z.number().int().positive(), year: z.number().int().min(1861).max(2100), source: z.string().min(1) })
+      .strict()
+      .optional(),
+    /** The city's own targets per edition, where its agreement sets any (the network's are in schema/editions.ts). */
+    targets: z.partialRecord(Edition, z.object(Object.fromEntries(reportIndicators.map((i) => [i, z.number().int().positive().optional()])) as Record<ReportIndicator, z.ZodOptional<z.ZodNumber>>).strict()).default({}),
     sources: z.array(SourceConfig),
   })
   .strict()

@@ -30,6 +30,8 @@ export interface FleetOptions {
   createConnector: ConnectorFactory;
   /** Only build adapters for sources serving these domains (a subgraph needs its own). */
   domains?: readonly Domain[];
+  /** How long a data-quality sweep of a city is reused, in milliseconds. */
+  qualityTtlMs?: number;
 }
 
 export const PERSON_KEY_SECRET_ENV = 'LGNET_PERSON_KEY_SECRET';
@@ -41,10 +43,14 @@ export function createFleet(options: FleetOptions): Fleet {
     throw new ConfigError(`${PERSON_KEY_SECRET_ENV} must be set to a secret of at least 16 characters (the personKey HMAC key)`);
   }
   const wanted = options.domains ? new Set(options.domains) : null;
+  const needsPeople = wanted !== null && (wanted.has('services') || wanted.has('housing'));
   const cities: ResolvedCity[] = [];
   const adapters = new Map<string, CityAdapter>();
   for (const config of [...configs].sort((a, b) => a.code.localeCompare(b.code))) {
-    const c = wanted ? { ...config, sources: config.sources.filter((s) => s.domains.some((d) => wanted.has(d))) } : config;
+    // A placement, enrolment or civic project is in the graph only if its person is: the
+    // subgraphs that hold them also read the people source, to know which persons are valid.
+    const keep = (domains: readonly Domain[]) => domains.some((d) => wanted!.has(d) || (d === 'people' && needsPeople));
+    const c = wanted ? { ...config, sources: config.sources.filter((s) => keep(s.domains)) } : config;
     const city = resolveCityLeniently(c, options.env);
     for (const source of city.sources) {
       if (source.problem) options.deps.logger.error('source not configured', { city: city.code, source: source.id, reason: source.problem });
@@ -54,7 +60,12 @@ export function createFleet(options: FleetOptions): Fleet {
     // it answers CITY_NOT_CONFIGURED, so national answers name it as missing.
     adapters.set(
       city.code,
-      createCityAdapter(city, { personKeySecret: secret, deps: options.deps, createConnector: options.createConnector }),
+      createCityAdapter(city, {
+        personKeySecret: secret,
+        deps: options.deps,
+        createConnector: options.createConnector,
+        ...(options.qualityTtlMs !== undefined ? { qualityTtlMs: options.qualityTtlMs } : {}),
+      }),
     );
   }
   return {

@@ -13,8 +13,22 @@ export interface CallContext {
   signal?: AbortSignal;
 }
 
-/** Equality filters on canonical fields, e.g. `{ category: ['WORKSHOP'] }`. */
-export type Where = Readonly<Record<string, readonly string[]>>;
+/**
+ * An inclusive range of ISO dates or months on a date field: a bound of
+ * `YYYY-MM` compares by month, one of `YYYY-MM-DD` by day. A record whose
+ * field is empty (a draft's signing date) is in no range.
+ */
+export interface DateRange {
+  readonly from?: string;
+  readonly to?: string;
+}
+
+/**
+ * Conditions on canonical fields, by path: a list matches any of its values
+ * (`{ category: ['WORKSHOP'] }`), a range matches dates within it
+ * (`{ 'intake.date': { from: '2024-01' } }`).
+ */
+export type Where = Readonly<Record<string, readonly string[] | DateRange>>;
 
 export interface ListQuery {
   /** Position of the first record in the city's stable order, counting every record the city holds. */
@@ -28,10 +42,21 @@ export interface ListQuery {
 export interface Page<T> {
   /** The records of the slice that passed validation, in the city's order. */
   items: T[];
-  /** How many records the city holds that match the query, rejected ones included. */
+  /**
+   * Positions the query spans. Without conditions, a person list counts every
+   * record the city holds, rejected ones included (a slice is read by
+   * position); with conditions, and for the records that hang off a person,
+   * only the matching valid records.
+   */
   total: number;
-  /** How many records of the slice were rejected (they are counted in the city's data quality). */
+  /**
+   * How many records of the slice were rejected (they are counted in the
+   * city's data quality); for a read of the whole entity, how many of all its
+   * records were, whatever the conditions.
+   */
   rejected: number;
+  /** For a read of the whole entity: how many valid records match the query. */
+  accepted?: number;
   /** Offset just past the slice. */
   nextOffset: number;
 }
@@ -51,7 +76,8 @@ export interface EntityQuality {
 
 /**
  * How a source is doing: `UP`; `DEGRADED` (it answers, but needed retries on
- * more than a fifth of its last 20 requests); `STALE` (a snapshot source
+ * more than a fifth of its last 20 requests, or more than its
+ * `maxRejectedShare` of an entity's records were rejected); `STALE` (a snapshot source
  * serving its last good export); `DOWN` (its last request failed, or its
  * circuit is open); `UNKNOWN` (not asked yet); `NOT_CONFIGURED`.
  */

@@ -24,7 +24,15 @@ export const settingsEnv = {
   drainDelayMs: 'LGNET_DRAIN_DELAY_MS',
   /** On SIGTERM: how long requests in flight may take to finish, in milliseconds. */
   gracePeriodMs: 'LGNET_GRACE_PERIOD_MS',
+  /**
+   * How long a sweep of a city's records (its data quality, and with it whether
+   * a source is DEGRADED by rejected records) is reused by the registry, in milliseconds.
+   */
+  qualityTtlMs: 'LGNET_QUALITY_TTL_MS',
 } as const;
+
+/** Default of LGNET_QUALITY_TTL_MS: a sweep reads every record of a city. */
+export const defaultQualityTtlMs = 60_000;
 
 /** How a process stops on SIGTERM, from the environment. */
 export function stopSettings(env: Env): { drainDelayMs: number; gracePeriodMs: number } {

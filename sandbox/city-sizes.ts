@@ -1,6 +1,6 @@
 /**
- * The 24 LGNet cities of the sandbox and the relative share of the synthetic
- * population each one takes in charge.
+ * The 24 LGNet cities of the sandbox, the relative share of the synthetic
+ * population each one takes in charge, and when it takes people in.
  *
  * `code` is the ISTAT municipality code (six digits). `weight` is a relative
  * share of beneficiaries: the weights add up to 100, so each one reads as
@@ -11,8 +11,18 @@
  * Latina for agricultural work) weigh more than their size alone would give,
  * and the smallest share (1%) still gives each city about 94 beneficiaries at
  * scale 1, above the sandbox's floor of 80.
+ *
+ * `activePeriods` are the reporting periods (schema/editions.ts) of the
+ * editions the city's config (adapters/cities/) says it belongs to: a city
+ * joins or leaves the programme by its config, not here.
  */
-export const citySizes: ReadonlyArray<{ code: string; weight: number }> = [
+import { loadCityConfigs } from '../adapters/config.ts';
+import { defaultCitiesDir } from '../adapters/fleet.ts';
+import type { Edition } from '../schema/code-lists.ts';
+import { editions } from '../schema/editions.ts';
+import type { ActivePeriod, PopulationCity } from './population-types.ts';
+
+const cityWeights: ReadonlyArray<{ code: string; weight: number }> = [
   { code: '058091', weight: 13 }, // Roma
   { code: '015146', weight: 11 }, // Milano
   { code: '063049', weight: 9 }, // Napoli
@@ -38,3 +48,42 @@ export const citySizes: ReadonlyArray<{ code: string; weight: number }> = [
   { code: '070006', weight: 1 }, // Campobasso
   { code: '007003', weight: 1 }, // Aosta
 ];
+
+/**
+ * The union of the reporting periods of `cityEditions`, sorted, with periods
+ * that overlap or follow one another on the next day joined into one.
+ */
+export function activePeriodsOf(cityEditions: readonly Edition[]): ActivePeriod[] {
+  const periods = editions
+    .filter((e) => cityEditions.includes(e.edition))
+    .map((e) => ({ from: e.from, to: e.to }))
+    .sort((a, b) => a.from.localeCompare(b.from));
+  const merged: ActivePeriod[] = [];
+  for (const p of periods) {
+    const last = merged[merged.length - 1];
+    if (last && p.from <= nextDay(last.to)) {
+      if (p.to > last.to) last.to = p.to;
+    } else {
+      merged.push({ ...p });
+    }
+  }
+  return merged;
+}
+
+function nextDay(iso: string): string {
+  return new Date(Date.parse(`${iso}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The sandbox's cities with their active periods, from the city configs; a city without a config is an error. */
+export function withActivePeriods(
+  weights: ReadonlyArray<{ code: string; weight: number }>,
+  configs: ReadonlyArray<{ code: string; editions: readonly Edition[] }>,
+): PopulationCity[] {
+  return weights.map(({ code, weight }) => {
+    const config = configs.find((c) => c.code === code);
+    if (!config) throw new Error(`sandbox city ${code} has no config in adapters/cities/: its editions are unknown`);
+    return { code, weight, activePeriods: activePeriodsOf(config.editions) };
+  });
+}
+
+export const citySizes: ReadonlyArray<PopulationCity> = withActivePeriods(cityWeights, loadCityConfigs(defaultCitiesDir));

@@ -19,6 +19,9 @@
  * - `auth`: 401 to everything, whatever the key.
  * - `flaky:<p>`: 503 with probability p (0..1), drawn from a PRNG seeded per
  *   stand-in, so the same requests in the same order fail the same way.
+ * - `rename:<field>`: a JSON API renames one of its fields (to `<field>_v2`)
+ *   in every record it sends, as a new release of a city's system might:
+ *   the answers still arrive, and the records cannot be read.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -30,7 +33,8 @@ export type Fault =
   | { kind: 'html' }
   | { kind: 'half' }
   | { kind: 'auth' }
-  | { kind: 'flaky'; probability: number };
+  | { kind: 'flaky'; probability: number }
+  | { kind: 'rename'; field: string };
 
 export type FaultKind = Fault['kind'];
 
@@ -91,9 +95,13 @@ function parseFault(value: string, part: string): Fault {
       if (Number.isNaN(p)) throw new FaultSpecError(`fault "${part}": flaky needs a probability between 0 and 1, e.g. flaky:0.3`);
       return { kind, probability: p };
     }
+    case 'rename': {
+      if (arg === null || !/^[\w.-]{1,64}$/.test(arg)) throw new FaultSpecError(`fault "${part}": rename needs the field to rename, e.g. rename:codice_fiscale`);
+      return { kind, field: arg };
+    }
     default:
       throw new FaultSpecError(
-        `fault "${part}": unknown fault "${kind}"; known: down, slow:<ms>, garbage, html, half, auth, flaky:<p>`,
+        `fault "${part}": unknown fault "${kind}"; known: down, slow:<ms>, garbage, html, half, auth, flaky:<p>, rename:<field>`,
       );
   }
 }
@@ -257,6 +265,12 @@ export async function createStandInServer(options: StandInServerOptions): Promis
         const normal = handler(req, new URL(req.url ?? '/', 'http://stand-in'));
         return { status: 200, headers: { 'content-type': normal.headers['content-type'] ?? 'application/octet-stream' }, body: garbage(random) };
       }
+      case 'rename': {
+        const normal = handler(req, new URL(req.url ?? '/', 'http://stand-in'));
+        if (!normal.headers['content-type']?.startsWith('application/json') || normal.status !== 200) return normal;
+        const renamed = renameField(JSON.parse(normal.body.toString('utf8')), current.field);
+        return { ...normal, body: Buffer.from(JSON.stringify(renamed), 'utf8') };
+      }
       default:
         break;
     }
@@ -311,6 +325,13 @@ export async function createStandInServer(options: StandInServerOptions): Promis
     },
   };
   return standIn;
+}
+
+/** A copy of a JSON value with `field` renamed to `<field>_v2` in every object, at any depth. */
+function renameField(value: unknown, field: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => renameField(v, field));
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k === field ? `${field}_v2` : k, renameField(v, field)]));
 }
 
 /** A JSON answer. */

@@ -18,10 +18,13 @@ import { generatePopulation } from './population.ts';
 import type { CityPopulation, Population } from './population-types.ts';
 import { renderCity, type BrokenRecord } from './render.ts';
 import { createRestStandIn } from './rest-stand-in.ts';
+import { computeTruth, type CityTruth } from './truth.ts';
 
 export type { BrokenRecord } from './render.ts';
 export type { Fault, FaultSpec } from './faults.ts';
 export { parseFaults, FaultSpecError } from './faults.ts';
+export type { CityTruth, EntityTruthQuality, TruthRecord } from './truth.ts';
+export { acceptedRecords, computeTruth, countBy, distinctPersons, monthOf, totalQuality } from './truth.ts';
 
 export interface SandboxOptions {
   /** Seed of the population (and of which records are broken). Default 20260101. */
@@ -44,6 +47,11 @@ export interface Sandbox {
   readonly population: Population;
   /** Per city, the records rendered with a defect, and the reason the adapters should reject them for. */
   readonly broken: ReadonlyMap<string, ReadonlyArray<BrokenRecord>>;
+  /**
+   * Per city the sandbox serves, what the graph must show of it: which
+   * records it accepts and why it rejects the others (see truth.ts).
+   */
+  readonly truth: ReadonlyMap<string, CityTruth>;
   /** The rows a source serves for an entity, in its dialect (for tests). */
   rows(city: string, sourceId: string, entity: EntityName): readonly RawRow[];
   /** Requests received by one city's stand-ins, or by all. */
@@ -83,6 +91,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const running: Running[] = [];
   const env: Record<string, string> = {};
   const broken = new Map<string, ReadonlyArray<BrokenRecord>>();
+  let truth: ReadonlyMap<string, CityTruth>;
 
   try {
     let index = 0;
@@ -108,6 +117,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         env[sourceEnvName(dialect.code, source.id, 'KEY')] = apiKey;
       }
     }
+    // Only the cities with a stand-in are in the graph, each with what it serves.
+    const served = new Map(dialects.map((d) => [d.code, population.get(d.code) ?? emptyCity(d.code)] as const));
+    truth = computeTruth(served, broken);
   } catch (e) {
     await Promise.all(running.map((r) => r.standIn.close()));
     throw e;
@@ -118,6 +130,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     env: Object.freeze(env),
     population,
     broken,
+    truth,
     rows(city, sourceId, entity) {
       const r = running.find((x) => x.city === city && x.sourceId === sourceId);
       if (!r) throw new Error(`the sandbox has no source "${sourceId}" for city ${city}`);

@@ -32,3 +32,24 @@ export interface PopulationOptions {
 }
 
 export type Population = ReadonlyMap<string, CityPopulation>;
+
+/** A stretch of days, ISO `yyyy-mm-dd`, both included. */
+export interface ActivePeriod {
+  from: string;
+  to: string;
+}
+
+/** A city the generator fills, and how much of the programme it takes. */
+export interface PopulationCity {
+  /** ISTAT code. */
+  code: string;
+  /** Relative share of the persons, among all cities (see city-sizes.ts). */
+  weight: number;
+  /**
+   * When the city takes people in charge: the periods of the editions it
+   * belongs to. Nobody's intake falls outside them, and the city's activity
+   * (enrolments, signed projects, placements) starts no later than the end of
+   * the last. Left out, the city is active over the whole synthetic world.
+   */
+  activePeriods?: ReadonlyArray<ActivePeriod>;
+}

@@ -2,13 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadCityConfigs } from '../adapters/config.ts';
+import { defaultCitiesDir } from '../adapters/fleet.ts';
 import { ServiceCategory } from '../schema/code-lists.ts';
+import { editions } from '../schema/editions.ts';
 import { isValidFiscalCode } from '../schema/fiscal-code.ts';
 import { entitySchemas } from '../schema/records.ts';
 import type { CivicProject, Enrollment, Placement } from '../schema/records.ts';
 import { citySizes } from './city-sizes.ts';
 import { birthCountryCodes, buildFiscalCode, generatePopulation } from './population.ts';
-import type { Population, SyntheticBeneficiary } from './population-types.ts';
+import type { Population, PopulationCity, SyntheticBeneficiary } from './population-types.ts';
 
 const SEED = 20_250_101;
 const LAST_DAY = '2026-10-31';
@@ -34,6 +37,23 @@ function allOf<K extends keyof Lists>(population: Population, entity: K): Lists[
 /** Distinct persons, by fiscal code. */
 function distinctPersons(population: Population): number {
   return new Set(allOf(population, 'beneficiaries').map((b) => b.fiscalCode)).size;
+}
+
+/** Each configured city's editions, read from its config, not from the generator's input. */
+const editionsOf = new Map(loadCityConfigs(defaultCitiesDir).map((c) => [c.code, c.editions] as const));
+function cityEditions(city: string) {
+  const list = editionsOf.get(city);
+  if (!list) throw new Error(`city ${city} has no config`);
+  return editions.filter((e) => list.includes(e.edition));
+}
+/** Whether the city is in one of its editions on an ISO date (and the date is in the synthetic world). */
+function inCityEditions(city: string, date: string): boolean {
+  return date <= LAST_DAY && cityEditions(city).some((e) => e.from <= date && date <= e.to);
+}
+/** The city's last day in the programme, within the synthetic world. */
+function lastEditionDay(city: string): string {
+  const last = cityEditions(city).reduce((max, e) => (e.to > max ? e.to : max), '');
+  return last < LAST_DAY ? last : LAST_DAY;
 }
 
 let population: Population;
@@ -228,6 +248,96 @@ describe('persons and fiscal codes', () => {
       expect(b.intake.date > a.intake.date).toBe(true);
       expect(['TRANSFERRED', 'DROPPED_OUT']).toContain(a.intake.status);
     }
+  });
+});
+
+describe('editions', () => {
+  it("every city's intakes lie within the periods of the editions its config names", () => {
+    for (const city of population.values()) {
+      for (const b of city.beneficiaries) {
+        expect(inCityEditions(city.city, b.intake.date), `${city.city} ${b.localId} taken in on ${b.intake.date}`).toBe(true);
+      }
+    }
+  });
+
+  it('every edition of every city has people taken in during its period', () => {
+    for (const city of population.values()) {
+      for (const e of cityEditions(city.city)) {
+        if (e.from > LAST_DAY) continue;
+        const during = city.beneficiaries.filter((b) => e.from <= b.intake.date && b.intake.date <= e.to);
+        expect(during.length, `${city.city} in ${e.edition}`).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it("a mover's second city is in the programme on the day of the second intake", () => {
+    const byCode = new Map<string, SyntheticBeneficiary[]>();
+    for (const b of allOf(population, 'beneficiaries')) byCode.set(b.fiscalCode, [...(byCode.get(b.fiscalCode) ?? []), b]);
+    const seconds = [...byCode.values()]
+      .filter((records) => records.length > 1)
+      .map((records) => [...records].sort((x, y) => x.intake.date.localeCompare(y.intake.date))[1]!);
+    expect(seconds.length).toBeGreaterThan(0);
+    for (const b of seconds) {
+      expect(inCityEditions(b.city, b.intake.date), `${b.city} ${b.localId} taken in again on ${b.intake.date}`).toBe(true);
+    }
+  });
+
+  it("enrolments, placements and signed projects start no later than the end of the city's last edition", () => {
+    for (const city of population.values()) {
+      const last = lastEditionDay(city.city);
+      for (const e of city.enrollments) expect(e.from <= last, `${city.city} enrolment ${e.localId} from ${e.from}`).toBe(true);
+      for (const p of city.placements) expect(p.from <= last, `${city.city} placement ${p.localId} from ${p.from}`).toBe(true);
+      for (const p of city.civicProjects) {
+        if (p.signedOn !== null) expect(p.signedOn <= last, `${city.city} project ${p.localId} signed ${p.signedOn}`).toBe(true);
+      }
+    }
+  });
+
+  it('takes people in only on the days of the periods it is given, and moves a person only to a city open that day', () => {
+    const early = { code: '900001', weight: 1, activePeriods: [{ from: '2020-07-01', to: '2021-06-30' }] };
+    const late = { code: '900002', weight: 1, activePeriods: [{ from: '2024-01-01', to: '2026-10-31' }] };
+    const twice = {
+      code: '900003',
+      weight: 1,
+      activePeriods: [{ from: '2025-01-01', to: '2025-12-31' }, { from: '2020-07-01', to: '2020-12-31' }],
+    };
+    const cities: PopulationCity[] = [early, late, twice];
+    const p = generatePopulation(cities, { seed: SEED, scale: 0.3 });
+    const within = (city: PopulationCity, date: string) => city.activePeriods!.some((x) => x.from <= date && date <= x.to);
+    for (const city of cities) {
+      const records = p.get(city.code)!;
+      for (const b of records.beneficiaries) expect(within(city, b.intake.date), `${city.code} ${b.intake.date}`).toBe(true);
+      const last = city.activePeriods!.reduce((max, x) => (x.to > max ? x.to : max), '');
+      for (const e of records.enrollments) expect(e.from <= last).toBe(true);
+      for (const pl of records.placements) expect(pl.from <= last).toBe(true);
+    }
+    // Both stretches of a city with a gap take people in.
+    const dates = p.get(twice.code)!.beneficiaries.map((b) => b.intake.date);
+    expect(dates.some((d) => d < '2021-01-01')).toBe(true);
+    expect(dates.some((d) => d >= '2025-01-01')).toBe(true);
+    // Nobody leaves the early city while the late one is open, nor the other way round.
+    const earlyCodes = new Set(p.get(early.code)!.beneficiaries.map((b) => b.fiscalCode));
+    expect(p.get(late.code)!.beneficiaries.filter((b) => earlyCodes.has(b.fiscalCode))).toEqual([]);
+    // Movers there are, with the city that has two stretches.
+    const twiceCodes = new Set(p.get(twice.code)!.beneficiaries.map((b) => b.fiscalCode));
+    const moved = [early, late].flatMap((c) => p.get(c.code)!.beneficiaries.filter((b) => twiceCodes.has(b.fiscalCode)));
+    expect(moved.length).toBeGreaterThan(0);
+  });
+
+  it('a city never in the programme within the synthetic world takes nobody, and a bad period is refused', () => {
+    const p = generatePopulation(
+      [
+        { code: '900001', weight: 1 },
+        { code: '900002', weight: 1, activePeriods: [{ from: '2027-01-01', to: '2027-01-31' }] },
+      ],
+      { seed: SEED, scale: 0.1 },
+    );
+    expect(p.get('900002')!.beneficiaries).toEqual([]);
+    expect(p.get('900001')!.beneficiaries.length).toBe(940);
+    const withPeriod = (from: string, to: string) => () =>
+      generatePopulation([{ code: '900001', weight: 1, activePeriods: [{ from, to }] }], { seed: SEED, scale: 0.1 });
+    expect(withPeriod('2023-02-30', '2023-12-31')).toThrow(RangeError);
+    expect(withPeriod('2023-12-31', '2023-01-01')).toThrow(RangeError);
   });
 });
 

@@ -13,6 +13,10 @@
  *
  * Dates are handled as day numbers (days since 1970-01-01, UTC) and turned
  * into ISO `yyyy-mm-dd` strings only when a record is written.
+ *
+ * A city takes people in charge only while it is in the programme: within the
+ * periods of its editions (`activePeriods`), so a city that joined in LGNet3
+ * has nobody before 2024 and one that left after LGNetEA nobody after 2022.
  */
 import type {
   CivicProjectStatus,
@@ -35,6 +39,7 @@ import type {
 import type {
   CityPopulation,
   Population,
+  PopulationCity,
   PopulationOptions,
   SyntheticBeneficiary,
 } from './population-types.ts';
@@ -81,6 +86,46 @@ function isoOf(day: number): string {
 }
 function yearOf(day: number): number {
   return new Date(day * MS_PER_DAY).getUTCFullYear();
+}
+/** Day number of an ISO date given by a caller, which must name a day that exists. */
+function parseDay(iso: string, where: string): number {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(iso) ? dayOf(iso) : NaN;
+  // Date.parse rolls 2023-02-30 over into March: only a date that reads back the same is real.
+  if (!Number.isInteger(day) || isoOf(day) !== iso) throw new RangeError(`${where}: not an ISO date "${iso}"`);
+  return day;
+}
+
+/** Days a city takes people in: sorted, disjoint, non-adjacent [first, last] ranges of day numbers. */
+type DayRanges = ReadonlyArray<readonly [first: number, last: number]>;
+
+/**
+ * The days of the synthetic world (from the first intake to the last day) in
+ * a city's active periods; all of them when the city gives none.
+ */
+function activeRangesOf(city: PopulationCity): DayRanges {
+  if (city.activePeriods === undefined) return [[FIRST_INTAKE, LAST_DAY]];
+  const ranges: [number, number][] = [];
+  for (const period of city.activePeriods) {
+    const from = parseDay(period.from, `city ${city.code} active period`);
+    const to = parseDay(period.to, `city ${city.code} active period`);
+    if (to < from) throw new RangeError(`city ${city.code}: active period ${period.from}..${period.to} ends before it starts`);
+    const first = Math.max(from, FIRST_INTAKE);
+    const last = Math.min(to, LAST_DAY);
+    if (first <= last) ranges.push([first, last]);
+  }
+  ranges.sort((a, b) => a[0] - b[0]);
+  // Editions follow one another (LGNetEA ends the day before LGNet2 starts): one range.
+  const merged: [number, number][] = [];
+  for (const r of ranges) {
+    const previous = merged[merged.length - 1];
+    if (previous && r[0] <= previous[1] + 1) previous[1] = Math.max(previous[1], r[1]);
+    else merged.push([r[0], r[1]]);
+  }
+  return merged;
+}
+
+function isActiveOn(ranges: DayRanges, day: number): boolean {
+  return ranges.some(([first, last]) => first <= day && day <= last);
 }
 
 // ---------------------------------------------------------------------------
@@ -439,6 +484,8 @@ interface Stay {
   /** Day the case was closed (null while ACTIVE): every enrolment and placement ends by then. */
   closedDay: number | null;
   permit: PermitType;
+  /** The city's last active day: nothing of the stay (enrolment, signature, placement) starts later. */
+  lastStartDay: number;
 }
 
 const VULNERABILITY_ORDER: readonly Vulnerability[] = [
@@ -466,13 +513,30 @@ function drawVulnerabilities(rng: Rng, sex: Sex, citizenship: string): Vulnerabi
 }
 
 /**
- * Intake day in [earliest, latest], skewed towards recent years (the programme
- * grew from one edition to the next): the mean of a uniform and its square root.
+ * Intake day among the city's active days within [earliest, latest], skewed
+ * towards recent years (the programme grew from one edition to the next): the
+ * mean of a uniform and its square root, laid over those days end to end.
+ * Null, without drawing, when there is no such day.
  */
-function drawIntakeDay(rng: Rng, earliest: number, latest: number): number {
+function drawIntakeDay(rng: Rng, ranges: DayRanges, earliest: number, latest: number): number | null {
+  const clipped: [number, number][] = [];
+  let total = 0;
+  for (const [first, last] of ranges) {
+    const a = Math.max(first, earliest);
+    const b = Math.min(last, latest);
+    if (a > b) continue;
+    clipped.push([a, b]);
+    total += b - a + 1;
+  }
+  if (total === 0) return null;
   const r = rng();
   const u = (r + Math.sqrt(r)) / 2;
-  return earliest + Math.floor(u * (latest - earliest + 1));
+  let k = Math.floor(u * total);
+  for (const [a, b] of clipped) {
+    if (k <= b - a) return a + k;
+    k -= b - a + 1;
+  }
+  return clipped[clipped.length - 1]![1];
 }
 
 /** Status of a case opened on `intakeDay`: recent cases are mostly open, old ones mostly closed. */
@@ -564,9 +628,9 @@ function earliestIntake(citizenship: string): number {
 
 /**
  * Splits `total` over the weights (largest remainder, ties to the first city),
- * then lifts every city to `minimum` by taking from the largest ones.
+ * then lifts every eligible city to `minimum` by taking from the largest ones.
  */
-function allocate(total: number, weights: readonly number[], minimum: number): number[] {
+function allocate(total: number, weights: readonly number[], minimum: number, eligible: readonly boolean[]): number[] {
   const sum = weights.reduce((a, b) => a + b, 0);
   const exact = weights.map((w) => (total * w) / sum);
   const counts = exact.map(Math.floor);
@@ -579,7 +643,7 @@ function allocate(total: number, weights: readonly number[], minimum: number): n
     counts[i]!++;
   }
   for (let i = 0; i < counts.length; i++) {
-    while (counts[i]! < minimum) {
+    while (eligible[i] && counts[i]! < minimum) {
       let largest = 0;
       for (let j = 1; j < counts.length; j++) if (counts[j]! > counts[largest]!) largest = j;
       if (counts[largest]! <= minimum) break;
@@ -590,19 +654,25 @@ function allocate(total: number, weights: readonly number[], minimum: number): n
   return counts;
 }
 
-/** A city other than `exclude`, with probability proportional to its weight (one must have a positive weight). */
-function otherCity(rng: Rng, weights: readonly number[], exclude: number): number {
+/**
+ * A city other than `exclude` that takes people in on `day`, with probability
+ * proportional to its weight; -1, without drawing, when there is none.
+ */
+function otherCityActiveOn(rng: Rng, weights: readonly number[], ranges: readonly DayRanges[], exclude: number, day: number): number {
+  const open: number[] = [];
   let total = 0;
-  for (let i = 0; i < weights.length; i++) if (i !== exclude) total += weights[i]!;
-  let r = rng() * total;
-  let last = -1;
   for (let i = 0; i < weights.length; i++) {
-    if (i === exclude || weights[i]! <= 0) continue;
-    last = i;
+    if (i === exclude || !(weights[i]! > 0) || !isActiveOn(ranges[i]!, day)) continue;
+    open.push(i);
+    total += weights[i]!;
+  }
+  if (open.length === 0) return -1;
+  let r = rng() * total;
+  for (const i of open) {
     r -= weights[i]!;
     if (r < 0) return i;
   }
-  return last;
+  return open[open.length - 1]!;
 }
 
 // ---------------------------------------------------------------------------
@@ -897,6 +967,13 @@ function limitOf(stay: Stay): number {
   return stay.closedDay ?? LAST_DAY;
 }
 /**
+ * Last day anything of a stay can start on: within the case, and while the
+ * city is in the programme (a city that left it starts no new activity).
+ */
+function startLimitOf(stay: Stay): number {
+  return Math.min(limitOf(stay), stay.lastStartDay);
+}
+/**
  * End of something that started on `from` and would last `days`: that day if
  * it is within the stay, otherwise the stay's closing day, or null (still
  * running) for an open case.
@@ -955,7 +1032,7 @@ function enrolmentsOf(
     const civic = services.find((s) => s.category === 'CIVIC_ENGAGEMENT')!;
     chosen = [...chosen.slice(0, 2), civic];
   }
-  const limit = limitOf(stay);
+  const limit = startLimitOf(stay);
   for (const service of chosen) {
     const from = Math.min(stay.intakeDay + int(rng, 0, 150), limit);
     const [lo, hi] = SERVICE_DAYS[service.category];
@@ -965,7 +1042,7 @@ function enrolmentsOf(
 }
 
 function civicProjectOf(rng: Rng, stay: Stay, beneficiaryId: string, city: string): Draft<CivicProject> | null {
-  const limit = limitOf(stay);
+  const limit = startLimitOf(stay);
   let status: CivicProjectStatus;
   if (stay.status === 'ACTIVE') {
     // A project takes a few weeks to agree: cases opened in the last month are still drafts.
@@ -981,7 +1058,8 @@ function civicProjectOf(rng: Rng, stay: Stay, beneficiaryId: string, city: strin
   }
   let signedDay: number | null = null;
   if (status !== 'DRAFT') {
-    // Signed two weeks to eight months after intake, always strictly after it and within the case.
+    // Signed two weeks to eight months after intake, always strictly after it, within the case
+    // and while the city is in the programme.
     signedDay = Math.min(stay.intakeDay + int(rng, 14, 240), limit);
     if (signedDay <= stay.intakeDay) {
       if (stay.status !== 'ACTIVE') return null; // a case closed on its first day has no project
@@ -1032,7 +1110,7 @@ function placementsOf(
     vulnerabilities.includes('GENDER_VIOLENCE') || vulnerabilities.includes('TRAFFICKING')
       ? 'PROTECTED_SHELTER'
       : weighted(rng, { SOLIDARITY_COHOUSING: 35, SEMI_AUTONOMY_FLAT: 30, RENT_SUPPORT: 20, PROTECTED_SHELTER: 15 });
-  const limit = limitOf(stay);
+  const limit = startLimitOf(stay);
   const out: { resource: CityResource; draft: Draft<Placement> }[] = [];
   const add = (resource: CityResource, from: number, to: number | null) =>
     out.push({
@@ -1143,10 +1221,14 @@ function buildCity(
  * number of persons (9,400 distinct persons at scale 1, plus about 2.5% who
  * are taken in charge again in a second city) and with them every activity
  * record and the housing places; catalogues keep the same size at any scale.
- * The result maps each city code to its records, in the order of `cities`.
+ * Each city takes people in only on the days of its `activePeriods` (all days
+ * when it gives none); a city with no such day in the synthetic world takes
+ * nobody. A person who leaves a city is taken in again only by a city active
+ * on that day, if there is one. The result maps each city code to its
+ * records, in the order of `cities`.
  */
 export function generatePopulation(
-  cities: ReadonlyArray<{ code: string; weight: number }>,
+  cities: ReadonlyArray<PopulationCity>,
   options: PopulationOptions,
 ): Population {
   const { seed, scale } = options;
@@ -1158,45 +1240,55 @@ export function generatePopulation(
   if (weights.some((w) => !(w >= 0)) || !weights.some((w) => w > 0)) {
     throw new RangeError('city weights must be non-negative, and one at least positive');
   }
+  const ranges = cities.map(activeRangesOf);
+  const active = ranges.map((r) => r.length > 0);
+  // A city that is never in the programme within the synthetic world takes nobody in.
+  const shares = weights.map((w, i) => (active[i] ? w : 0));
+  if (!shares.some((w) => w > 0)) {
+    throw new RangeError('no city with a positive weight is active between 2020-07-01 and 2026-10-31');
+  }
+  const activeCount = active.filter(Boolean).length;
 
-  const distinctPersons = Math.max(cities.length, Math.round(PERSONS_AT_SCALE_1 * scale));
-  const minimum = Math.min(Math.ceil(MIN_PER_CITY_AT_SCALE_1 * scale), Math.floor(distinctPersons / cities.length));
-  const firstCityCounts = allocate(distinctPersons, weights, minimum);
+  const distinctPersons = Math.max(activeCount, Math.round(PERSONS_AT_SCALE_1 * scale));
+  const minimum = Math.min(Math.ceil(MIN_PER_CITY_AT_SCALE_1 * scale), Math.floor(distinctPersons / activeCount));
+  const firstCityCounts = allocate(distinctPersons, shares, minimum, active);
 
   const rng = makeRng(seed, 'people');
   const persons = new PersonFactory(rng);
   const stays: Stay[][] = cities.map(() => []);
   for (let c = 0; c < cities.length; c++) {
     // A person can only move on if some other city takes people in.
-    const canMove = weights.some((w, i) => i !== c && w > 0);
+    const canMove = shares.some((w, i) => i !== c && w > 0);
+    const lastStartDay = active[c] ? ranges[c]![ranges[c]!.length - 1]![1] : LAST_DAY;
     for (let k = 0; k < firstCityCounts[c]!; k++) {
-      const citizenship = weighted(rng, COUNTRY_WEIGHTS);
-      // Movers leave their first city at least half a year before the end, to be taken in again elsewhere.
-      const mover = canMove && chance(rng, MOVER_SHARE);
-      const intakeDay = drawIntakeDay(rng, earliestIntake(citizenship), mover ? LAST_DAY - 180 : LAST_DAY);
+      const { citizenship, mover, intakeDay } = drawFirstIntake(rng, ranges[c]!, canMove);
       const person = persons.create(citizenship, intakeDay);
       const permit = drawPermit(rng, citizenship);
       const channel = drawChannel(rng);
       if (!mover) {
-        stays[c]!.push({ person, intakeDay, channel, permit, ...drawStatus(rng, intakeDay) });
+        stays[c]!.push({ person, intakeDay, channel, permit, lastStartDay, ...drawStatus(rng, intakeDay) });
         continue;
       }
       // The first city closes the case (mostly as a transfer) one month to two years later...
       const closedDay = Math.min(intakeDay + int(rng, 30, 720), LAST_DAY - 1);
       const status: IntakeStatus = chance(rng, 0.85) ? 'TRANSFERRED' : 'DROPPED_OUT';
-      stays[c]!.push({ person, intakeDay, channel, permit, status, closedDay });
+      stays[c]!.push({ person, intakeDay, channel, permit, status, closedDay, lastStartDay });
       // ...and another city takes the person in up to three months after that,
-      // often once the asylum claim has been decided.
+      // often once the asylum claim has been decided: one that is in the
+      // programme that day, or none (the person then leaves the programme).
       const secondIntake = Math.min(closedDay + int(rng, 1, 90), LAST_DAY);
+      const second = otherCityActiveOn(rng, shares, ranges, c, secondIntake);
+      if (second < 0) continue;
       const secondPermit: PermitType =
         permit === 'ASYLUM_SEEKER' && chance(rng, 0.4)
           ? weighted(rng, { REFUGEE_STATUS: 1, SUBSIDIARY_PROTECTION: 1, SPECIAL_PROTECTION: 1 })
           : permit;
-      stays[otherCity(rng, weights, c)]!.push({
+      stays[second]!.push({
         person,
         intakeDay: secondIntake,
         channel: drawChannel(rng),
         permit: secondPermit,
+        lastStartDay: ranges[second]![ranges[second]!.length - 1]![1],
         ...drawStatus(rng, secondIntake),
       });
     }
@@ -1208,4 +1300,30 @@ export function generatePopulation(
     population.set(code, buildCity(seed, scale, code, weight, maxWeight, stays[c]!));
   });
   return population;
+}
+
+/**
+ * A new person's country, whether they will move on, and their first intake
+ * day among the city's active days (which must not be empty). Movers are
+ * taken in at least half a year before the end, to be taken in again
+ * elsewhere; where the city has no such day, the person stays.
+ */
+function drawFirstIntake(
+  rng: Rng,
+  ranges: DayRanges,
+  canMove: boolean,
+): { citizenship: string; mover: boolean; intakeDay: number } {
+  for (;;) {
+    const citizenship = weighted(rng, COUNTRY_WEIGHTS);
+    const earliest = earliestIntake(citizenship);
+    const mover = canMove && chance(rng, MOVER_SHARE);
+    if (mover) {
+      const day = drawIntakeDay(rng, ranges, earliest, LAST_DAY - 180);
+      if (day !== null) return { citizenship, mover, intakeDay: day };
+    }
+    const day = drawIntakeDay(rng, ranges, earliest, LAST_DAY);
+    if (day !== null) return { citizenship, mover: false, intakeDay: day };
+    // The city was in the programme only before people of this country could
+    // arrive (Ukrainians before March 2022): it took in someone else.
+  }
 }

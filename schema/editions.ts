@@ -7,8 +7,20 @@
  */
 import type { Edition } from './code-lists.ts';
 
+/** The figures of the programme report that targets are set for. */
+export const reportIndicators = ['beneficiaries', 'takenInCharge', 'housingSupported', 'civicProjectsSigned'] as const;
+export type ReportIndicator = (typeof reportIndicators)[number];
+
+/** What each indicator counts, in words. */
+export const indicatorDescriptions: Readonly<Record<ReportIndicator, string>> = {
+  beneficiaries: 'People taken in charge in the period, by any channel',
+  takenInCharge: 'People taken in charge by mobile units and one-stop-shops',
+  housingSupported: 'People in housing support measures',
+  civicProjectsSigned: 'Individual civic-engagement projects signed',
+};
+
 export interface EditionTarget {
-  indicator: 'takenInCharge' | 'housingSupported' | 'civicProjectsSigned' | 'beneficiaries';
+  indicator: ReportIndicator;
   description: string;
   value: number;
   comparison: 'AT_LEAST' | 'ABOUT';

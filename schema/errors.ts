@@ -48,6 +48,19 @@ export class CityError extends Error {
   }
 }
 
+/**
+ * A record the graph holds no valid version of: rejected (with the reason it
+ * is counted under in the city's data quality) or not in the city's records
+ * at all (`reason` null).
+ */
+export class RecordRejectedError extends CityError {
+  readonly reason: string | null;
+  constructor(city: string, reason: string | null, detail: string) {
+    super(reason === null ? 'NOT_FOUND' : 'RECORD_REJECTED', city, detail);
+    this.reason = reason;
+  }
+}
+
 /** Other stable codes used across the graph. */
 export const graphCodes = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',

@@ -1,8 +1,9 @@
 /**
  * Each subgraph's SDL, as served by its process and as composed into the
  * supergraph. The people, services and housing subgraphs share the value
- * types in `subgraphs/common.graphql`; every subgraph declares who may read
- * what with the directive of `subgraphs/access.graphql`.
+ * types in `subgraphs/common.graphql`; all four share the coverage types of
+ * `subgraphs/coverage.graphql`, and declare who may read what with the
+ * directive of `subgraphs/access.graphql`.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,7 @@ const read = (file: string) => readFileSync(dir + file, 'utf8');
 export function subgraphSdl(name: SubgraphName): string {
   const own = read(`${name}.graphql`);
   const shared = name === 'registry' ? [] : [read('common.graphql')];
-  return [own, ...shared, read('access.graphql')].join('\n');
+  return [own, ...shared, read('coverage.graphql'), read('access.graphql')].join('\n');
 }
 
 export const supergraphPath = fileURLToPath(new URL('./supergraph.graphql', import.meta.url));

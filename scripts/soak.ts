@@ -6,8 +6,8 @@
  *
  * Records lost: for every full walk of `beneficiaries` that ends, each city
  * its last page does not name as missing must have given exactly its records
- * as the sandbox holds them (its population less the records broken on
- * purpose, which the adapters reject), each once.
+ * as the sandbox's own truth holds them (its population less the records
+ * broken on purpose, which the adapters reject), each once.
  *
  * The run has three phases. Faults: every few seconds 1 to 3 cities get a
  * fault from a seeded schedule, cleared again between two specs. Recovery:
@@ -29,6 +29,7 @@ import { settingsEnv } from '../runtime/settings.ts';
 import { startStack, type Stack } from './stack.ts';
 import { createPrng, hashString } from '../sandbox/faults.ts';
 import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
+import type { EntityName } from '../schema/records.ts';
 
 export type ProcessName = SubgraphName | 'gateway';
 export type QueryKind = 'walk' | 'housing' | 'services' | 'cities';
@@ -247,14 +248,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // The sandbox's own truth: the ids of every valid record, per city.
     const ids = createIdCodec(stack.env[settingsEnv.graphSecret]!);
     const truth = new Map<string, Set<string>>();
-    const validCount = (city: string, entity: string) => {
-      const held = (sandbox.population.get(city) as unknown as Record<string, unknown[]> | undefined)?.[entity]?.length ?? 0;
-      return held - (sandbox.broken.get(city) ?? []).filter((b) => b.entity === entity).length;
-    };
+    const validCount = (city: string, entity: string) => sandbox.truth.get(city)?.quality[entity as EntityName]?.accepted ?? 0;
     for (const city of connected) {
-      const broken = new Set((sandbox.broken.get(city) ?? []).filter((b) => b.entity === 'beneficiaries').map((b) => b.localId));
-      truth.set(city, new Set(sandbox.population.get(city)!.beneficiaries.filter((b) => !broken.has(b.localId)).map((b) => ids.encode('Beneficiary', city, b.localId))));
+      truth.set(city, new Set(sandbox.truth.get(city)!.accepted.beneficiaries.map((b) => ids.encode('Beneficiary', city, b.localId))));
     }
+    const validBeneficiaries = connected.reduce((n, c) => n + validCount(c, 'beneficiaries'), 0);
     const heldBeneficiaries = connected.reduce((n, c) => n + sandbox.population.get(c)!.beneficiaries.length, 0);
     // A walk is about held / PAGE_SIZE pages; owed records asked again and cities stepped over add a few.
     const maxWalkPages = 4 * Math.ceil(heldBeneficiaries / PAGE_SIZE) + 50;
@@ -393,9 +391,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           const wrong = expected ? [...got].filter((id) => !expected.has(id)).length : got.size;
           if (wrong > 0) extra[city] = wrong;
         }
-        // With every city answered, every city was counted: the total is every record held, the rejected ones included.
-        if (missing.every((m) => unconnected.includes(m.city)) && conn.totalCount !== heldBeneficiaries) {
-          mismatch(`${query}: beneficiaries totalCount ${conn.totalCount} with no connected city missing; the sandbox holds ${heldBeneficiaries}`);
+        // With every city answered, every city was counted: the total is every valid record, what the walk returns.
+        if (missing.every((m) => unconnected.includes(m.city)) && conn.totalCount !== validBeneficiaries) {
+          mismatch(`${query}: beneficiaries totalCount ${conn.totalCount} with no connected city missing; the sandbox holds ${validBeneficiaries} valid`);
         }
         return { ok: true, check: { pages, records, ms: Date.now() - t0, missing, lost, unexpected: extra, duplicates: dupes, totalCount: conn.totalCount } };
       }
@@ -422,10 +420,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       for (const c of list) {
         if (!c.dataQuality || !sandbox.population.has(c.code)) continue;
         for (const q of c.dataQuality) {
-          const held = (sandbox.population.get(c.code) as unknown as Record<string, unknown[]>)[q.entity]?.length;
-          const broken = held === undefined ? undefined : held - validCount(c.code, q.entity);
-          if (q.received !== held || q.rejected !== broken || q.accepted + q.rejected !== q.received) {
-            mismatch(`${c.code} dataQuality ${q.entity}: received ${q.received} accepted ${q.accepted} rejected ${q.rejected}; the sandbox serves ${held} of which ${broken} broken`);
+          const want = sandbox.truth.get(c.code)?.quality[q.entity as EntityName];
+          if (!want || q.received !== want.received || q.rejected !== want.rejected || q.accepted + q.rejected !== q.received) {
+            mismatch(`${c.code} dataQuality ${q.entity}: received ${q.received} accepted ${q.accepted} rejected ${q.rejected}; the sandbox serves ${want?.received} of which ${want?.rejected} are to be rejected`);
           }
         }
       }

@@ -22,9 +22,9 @@ import { personalFieldNames } from '../access/redaction.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { createMetrics } from '../runtime/metrics.ts';
 import { runService } from '../runtime/process.ts';
-import { auditDir, defaultQueryDeadlineMs, graphSecret, introspection, millis, settingsEnv, stopSettings, suppressionThreshold } from '../runtime/settings.ts';
+import { auditDir, defaultQualityTtlMs, defaultQueryDeadlineMs, graphSecret, introspection, millis, settingsEnv, stopSettings, suppressionThreshold } from '../runtime/settings.ts';
 import { housingResolvers } from './housing/resolvers.ts';
-import { createCursorCodec } from './people/paging.ts';
+import { createCursorCodec } from './shared/paging.ts';
 import { peopleResolvers } from './people/resolvers.ts';
 import { registryResolvers } from './registry/resolvers.ts';
 import { servicesResolvers } from './services/resolvers.ts';
@@ -69,6 +69,7 @@ await runService(logger, async () => {
     createConnector,
     // The registry reports on every source; a domain subgraph reads only its own.
     domains: name === 'registry' ? undefined : [name as Domain],
+    qualityTtlMs: millis(env, settingsEnv.qualityTtlMs, defaultQualityTtlMs, 0, 3_600_000),
   });
   const dir = auditDir(env);
   // The registry reads the trail (for operators' access logs); the domain subgraphs each write their own file.

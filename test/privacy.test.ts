@@ -41,10 +41,72 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** The valid (not deliberately broken) beneficiaries of a city in the sandbox. */
+/** What the graph must show of a city of the sandbox. */
+function truthOf(city: string) {
+  const t = stack.sandbox.truth.get(city);
+  if (!t) throw new Error(`the sandbox has no truth for city ${city}`);
+  return t;
+}
+
+/** The beneficiaries of a city the graph holds (neither deliberately broken nor otherwise rejected), in the city's order. */
 function validBeneficiaries(city: string) {
-  const broken = new Set((stack.sandbox.broken.get(city) ?? []).filter((b) => b.entity === 'beneficiaries').map((b) => b.localId));
-  return stack.sandbox.population.get(city)!.beneficiaries.filter((b) => !broken.has(b.localId));
+  return truthOf(city).accepted.beneficiaries;
+}
+
+type GraphQLErrorBody = NonNullable<GraphQLResponse['errors']>[number];
+
+/**
+ * Checks the errors of an answer listing a city's beneficiaries (at
+ * `beneficiaries.nodes`) with their placements' `resource` and enrolments'
+ * `service` (each asked with its `id`) against the sandbox's truth: a
+ * reference to a resource or service the city sent broken is null, with a
+ * RECORD_REJECTED error for that city and the reason it was rejected for at
+ * that field's path; every other reference is there. Errors `ignored` says
+ * are the caller's to check; any other is a failure. Returns how many
+ * references were rejected.
+ */
+function expectRejectedReferences(r: GraphQLResponse, city: string, ignored: (e: GraphQLErrorBody) => boolean = () => false): number {
+  const truth = truthOf(city);
+  const placements = new Map(truth.accepted.placements.map((p) => [p.localId, p]));
+  const enrollments = new Map(truth.accepted.enrollments.map((e) => [e.localId, e]));
+  const held = {
+    housingResources: new Set(truth.accepted.housingResources.map((x) => x.localId)),
+    services: new Set(truth.accepted.services.map((x) => x.localId)),
+  };
+  const expected: Record<string, string> = {};
+  const check = (path: Array<string | number>, value: unknown, entity: 'housingResources' | 'services', refId: string) => {
+    const reason = truth.rejected[entity].get(refId);
+    if (reason !== undefined) {
+      expected[path.join('.')] = reason;
+      expect(value, path.join('.')).toBeNull();
+    } else {
+      // The population refers only to records the city sends: this one is in the graph.
+      expect(held[entity].has(refId), `${entity} ${refId} of ${city}`).toBe(true);
+      expect(value, path.join('.')).not.toBeNull();
+    }
+  };
+  const nodes = r.data!.beneficiaries.nodes as Array<Record<string, any>>;
+  nodes.forEach((n, i) => {
+    (n.placements as Array<Record<string, any>> | undefined)?.forEach((p, j) => {
+      const placement = placements.get(ids.decode(p.id, 'Placement')!.localId);
+      expect(placement, `placement ${p.id}`).toBeDefined();
+      if ('resource' in p) check(['beneficiaries', 'nodes', i, 'placements', j, 'resource'], p.resource, 'housingResources', placement!.resourceId);
+    });
+    (n.enrollments as Array<Record<string, any>> | undefined)?.forEach((e, j) => {
+      const enrollment = enrollments.get(ids.decode(e.id, 'Enrollment')!.localId);
+      expect(enrollment, `enrollment ${e.id}`).toBeDefined();
+      if ('service' in e) check(['beneficiaries', 'nodes', i, 'enrollments', j, 'service'], e.service, 'services', enrollment!.serviceId);
+    });
+  });
+  const errors = (r.errors ?? []).filter((e) => !ignored(e));
+  for (const e of errors) {
+    expect(e.extensions, e.message).toMatchObject({ code: 'RECORD_REJECTED', city });
+    expect(e.path, e.message).toBeDefined();
+    expect(['resource', 'service'], e.message).toContain(e.path!.at(-1));
+    expect(e.path!.reduce<any>((at, k) => at?.[k], r.data), e.message).toBeNull();
+  }
+  expect(Object.fromEntries(errors.map((e) => [e.path!.join('.'), e.extensions!.reason]))).toEqual(expected);
+  return Object.keys(expected).length;
 }
 
 describe('authentication', () => {
@@ -110,14 +172,15 @@ describe('operators', () => {
     query ($cities: [ID!]) {
       beneficiaries(filter: { cities: $cities }, first: 50) {
         nodes { id localId givenName familyName fiscalCode birthDate vulnerabilities intake { date month }
-                placements { from resource { name kind } } }
+                placements { id from resource { name kind } } }
       }
     }
   `;
 
   it("see their own city's records whole: names, fiscal codes, exact dates, vulnerabilities and shelter names", async () => {
     const r = await gql(stack.gatewayUrl, PERSON, { cities: [PALERMO] }, bearer(token.palermo));
-    expect(r.errors).toBeUndefined();
+    // No error but those the sandbox's truth predicts: a shelter the city sent broken is unknown, and said to be.
+    expectRejectedReferences(r, PALERMO);
     const byLocalId = new Map(validBeneficiaries(PALERMO).map((b) => [b.localId, b]));
     const nodes = r.data!.beneficiaries.nodes as Array<Record<string, any>>;
     expect(nodes).toHaveLength(50);
@@ -188,6 +251,8 @@ describe('analysts', () => {
         if (p.resource) expect(p.resource.name).toBeNull();
       }
     }
+    // Besides the withheld fields, only references the city sent broken are in error.
+    expectRejectedReferences(r, PALERMO, (e) => e.extensions?.code === 'FORBIDDEN_FIELD');
     const forbidden = (r.errors ?? []).filter((e) => e.extensions?.code === 'FORBIDDEN_FIELD').map((e) => e.extensions!.field as string);
     expect([...new Set(forbidden)].sort()).toEqual([...withheld].sort());
     // One error per withheld field and answer, not one per record.

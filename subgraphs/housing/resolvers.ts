@@ -5,13 +5,28 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { HousingResource, Placement } from '../../schema/records.ts';
 import type { SubgraphContext } from '../shared/context.ts';
-import { month } from '../shared/scalars.ts';
-import { beneficiaryRef, idOf, listAcross, loadById, loadChildren, loadRecord } from '../shared/records.ts';
+import { month, monthRange, type MonthRangeInput } from '../shared/scalars.ts';
+import { beneficiaryRef, idOf, listAcross, loadById, loadChildren, loadReferenced, personOf } from '../shared/records.ts';
+import { walk, type WalkArgs } from '../shared/walk.ts';
+import { oneFigureResolvers, type Period } from '../shared/report.ts';
+
+/** People with a placement running at some time in the period (started by its end, not ended before its start), each once. */
+async function housingSupported(ctx: SubgraphContext, city: string, period: Period): Promise<{ value: number; rejected: number }> {
+  const page = await ctx.fleet.adapter(city)!.list('placements', { offset: 0, limit: Infinity, where: { from: { to: period.to } } }, ctx.call);
+  const persons = new Set<string>();
+  for (const p of page.items) if (p.to === null || p.to >= period.from) persons.add(p.beneficiaryId);
+  return { value: persons.size, rejected: page.rejected };
+}
 
 export const housingResolvers: GraphQLResolverMap<SubgraphContext> = {
+  ...oneFigureResolvers('housing', 'housingSupported', 'housingCoverage', housingSupported),
   Query: {
     housingResources: (_: unknown, args: { filter?: { cities?: string[] | null; kinds?: string[] | null } | null; maxStaleness?: number | null }, ctx: SubgraphContext) =>
       listAcross(ctx, 'housing', 'housingResources', args.filter?.cities, args.filter?.kinds ? { kind: args.filter.kinds } : {}, args.maxStaleness),
+    placements: (_: unknown, args: WalkArgs & { filter?: { cities?: string[] | null; startMonths?: MonthRangeInput | null } | null }, ctx: SubgraphContext) => {
+      const months = monthRange(args.filter?.startMonths, 'startMonths');
+      return walk(ctx, { entity: 'placements', domain: 'housing', label: 'placements', requestedCities: args.filter?.cities, where: months ? { from: months } : {}, args });
+    },
   },
   HousingResource: {
     __resolveReference: (ref: { id: string }, ctx: SubgraphContext) => loadById(ctx, 'housingResources', ref.id),
@@ -21,7 +36,9 @@ export const housingResolvers: GraphQLResolverMap<SubgraphContext> = {
   },
   Placement: {
     id: (p: Placement, _: unknown, ctx: SubgraphContext) => idOf(ctx, 'placements', p),
-    resource: (p: Placement, _: unknown, ctx: SubgraphContext) => loadRecord(ctx, 'housingResources', p.city, p.resourceId),
+    city: (p: Placement) => ({ code: p.city }),
+    beneficiary: (p: Placement, _: unknown, ctx: SubgraphContext) => personOf(ctx, p),
+    resource: (p: Placement, _: unknown, ctx: SubgraphContext) => loadReferenced(ctx, 'housingResources', p.city, p.resourceId),
     fromMonth: (p: Placement) => month(p.from),
     toMonth: (p: Placement) => month(p.to),
   },

@@ -4,108 +4,93 @@
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { Where } from '../../adapters/port.ts';
-import type { Caller } from '../../access/caller.ts';
-import { badInput, forbidden } from '../../schema/errors.ts';
+import { badInput } from '../../schema/errors.ts';
 import type { Beneficiary } from '../../schema/records.ts';
 import type { SubgraphContext } from '../shared/context.ts';
-import { askCities, citiesToAsk, coverageOf } from '../shared/fan-out.ts';
-import { idOf, loadRecord, refOf, staleness, withLastGood } from '../shared/records.ts';
-import { month } from '../shared/scalars.ts';
-import { filterDigest, readPage, type Cursor } from './paging.ts';
+import { idOf, loadRecord, refOf } from '../shared/records.ts';
+import { month, monthRange, type MonthRangeInput } from '../shared/scalars.ts';
+import { walk, type WalkArgs } from '../shared/walk.ts';
+import { countCities, editionCities, parseRowKey, parseTotalsKey, type Period, type ReportRow, type ReportTotalsRef } from '../shared/report.ts';
+import { IntakeChannel } from '../../schema/code-lists.ts';
 
-/** Largest page an analyst may ask for. */
-export const MAX_PAGE_SIZE = 500;
+/** The channels of the programme's "taken in charge" indicator. */
+const TAKEN_IN_CHARGE_CHANNELS: ReadonlySet<string> = new Set(['MOBILE_UNIT', 'ONE_STOP_SHOP']);
+
+interface PeopleFigures {
+  beneficiaries: number;
+  takenInCharge: number;
+  byChannel: Array<{ channel: string; count: number }>;
+  /** Pseudonyms of the people counted, for the persons counted once across cities. */
+  personKeys: ReadonlySet<string>;
+}
+
+/** One city's people figures for a period: every valid record taken in charge in it, each person once. */
+async function peopleFigures(ctx: SubgraphContext, city: string, period: Period): Promise<{ value: PeopleFigures; rejected: number }> {
+  const page = await ctx.fleet.adapter(city)!.list('beneficiaries', { offset: 0, limit: Infinity, where: { 'intake.date': { from: period.from, to: period.to } } }, ctx.call);
+  const persons = new Set<string>();
+  const taken = new Set<string>();
+  const byChannel = new Map<string, Set<string>>(IntakeChannel.options.map((c) => [c, new Set()]));
+  for (const b of page.items) {
+    persons.add(b.personKey);
+    if (TAKEN_IN_CHARGE_CHANNELS.has(b.intake.channel)) taken.add(b.personKey);
+    byChannel.get(b.intake.channel)!.add(b.personKey);
+  }
+  return {
+    value: {
+      beneficiaries: persons.size,
+      takenInCharge: taken.size,
+      byChannel: [...byChannel].map(([channel, set]) => ({ channel, count: set.size })),
+      personKeys: persons,
+    },
+    rejected: page.rejected,
+  };
+}
+
+const countPeople = (ctx: SubgraphContext, period: Period, cities: readonly string[]) =>
+  countCities(ctx, 'people', 'people', period, cities, (city, p) => peopleFigures(ctx, city, p));
+
+/** A row's people figures; null figures when the city could not be counted. */
+async function rowFigures(ctx: SubgraphContext, row: ReportRow) {
+  const counted = await countPeople(ctx, row, [row.city]);
+  return { figures: counted.values.get(row.city) ?? null, coverage: counted.coverage };
+}
+
+async function totalsFigures(ctx: SubgraphContext, totals: ReportTotalsRef) {
+  const counted = await countPeople(ctx, totals, editionCities(ctx, totals.edition));
+  const all = [...counted.values.values()];
+  const sum = (f: (x: PeopleFigures) => number) => all.reduce((n, x) => n + f(x), 0);
+  const unique = new Set<string>();
+  for (const x of all) for (const k of x.personKeys) unique.add(k);
+  return {
+    beneficiaries: sum((x) => x.beneficiaries),
+    takenInCharge: sum((x) => x.takenInCharge),
+    byChannel: IntakeChannel.options.map((channel) => ({ channel, count: sum((x) => x.byChannel.find((c) => c.channel === channel)!.count) })),
+    uniquePersons: unique.size,
+    coverage: counted.coverage,
+  };
+}
 
 interface BeneficiaryFilter {
   cities?: string[] | null;
   intakeChannels?: string[] | null;
   intakeStatuses?: string[] | null;
+  intakeMonths?: MonthRangeInput | null;
 }
 
-function whereOf(filter: BeneficiaryFilter | null | undefined): Where {
-  const where: Record<string, string[]> = {};
+/** The filter as conditions on canonical fields. */
+export function beneficiaryWhere(filter: BeneficiaryFilter | null | undefined): Where {
+  const where: Record<string, Where[string]> = {};
   if (filter?.intakeChannels) where['intake.channel'] = [...filter.intakeChannels].sort();
   if (filter?.intakeStatuses) where['intake.status'] = [...filter.intakeStatuses].sort();
+  const months = monthRange(filter?.intakeMonths, 'intakeMonths');
+  if (months) where['intake.date'] = months;
   return where;
-}
-
-/** Who a cursor is issued to: a cursor of one role or city is refused for another. */
-function cursorBinding(caller: Caller): string {
-  return caller.role === 'operator' ? `operator|${caller.city}` : caller.role;
-}
-
-/** The cities an operator may list: their own. Asking for another city is refused, not quietly narrowed. */
-function operatorCities(caller: Caller, requested: readonly string[] | null | undefined): readonly string[] | null | undefined {
-  if (caller.role !== 'operator') return requested;
-  const others = (requested ?? []).filter((c) => c !== caller.city);
-  if (others.length) throw forbidden(`Operators of ${caller.city} may list only that city's beneficiaries; asked for ${others.slice(0, 5).join(', ')}`);
-  return requested ?? [caller.city!];
 }
 
 export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
   Query: {
-    async beneficiaries(_: unknown, args: { filter?: BeneficiaryFilter | null; first?: number | null; after?: string | null; maxStaleness?: number | null }, ctx: SubgraphContext) {
-      const maxStaleness = staleness(args.maxStaleness);
-      const first = args.first ?? 100;
-      if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
-        throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}; got ${first}`);
-      }
-      ctx.claimRecords(first);
-      const { cities, unknown } = citiesToAsk(ctx.fleet.citiesServing('people'), operatorCities(ctx.caller, args.filter?.cities));
-      if (unknown.length) throw badInput(`Unknown city code(s), not in the registry: ${unknown.join(', ')}`, { cities: unknown });
-      const where = whereOf(args.filter);
-      const filtered = Object.keys(where).length > 0;
-      const digest = filterDigest(cities, where);
-      let start: Cursor = { city: cities[0] ?? '', offset: 0, filter: digest, skipped: [], totals: {} };
-      if (args.after) {
-        const c = ctx.cursors.decode(args.after, cursorBinding(ctx.caller));
-        if ('refused' in c) throw badInput(c.refused);
-        if (c.filter !== digest) throw badInput('after was issued for a different filter: page with the same filter, or start again without after');
-        start = c;
-      }
-      const adapter = (city: string) => ctx.fleet.adapter(city)!;
-      // Each read's good answer is kept: a caller who accepts stale data gets it when the city fails.
-      const stale = new Map<string, Date>();
-      const kept = <T>(city: string, what: string, fn: () => Promise<T>) => withLastGood(ctx, city, `beneficiaries|${city}|${digest}|${what}`, maxStaleness, stale, fn);
-      // A city's slice comes with its total.
-      const read = (city: string, offset: number, limit: number) =>
-        kept(city, `${offset}+${limit}`, () => adapter(city).list('beneficiaries', { offset, limit, where }, ctx.call));
-      const page = await readPage<Beneficiary>({
-        cities,
-        first,
-        start,
-        ask: (list, fn) => askCities(ctx, list, fn),
-        // A filtered count reads the matching records anyway: keep them for the slices.
-        count: (city) =>
-          kept(city, 'count', () => adapter(city).list('beneficiaries', { offset: 0, limit: filtered ? Infinity : 0, where }, ctx.call)).then((p) => ({
-            total: p.total,
-            items: filtered ? p.items : undefined,
-          })),
-        slice: read,
-        // The city at the cursor answers its count and the page's slice at once.
-        countWithSlice: filtered ? undefined : read,
-      });
-      // A city stepped over stays missing from the walk until its records are read, or to the walk's end, with where they stopped.
-      const skippedCities = new Set(page.end.skipped.map((s) => s.city));
-      const coverage = coverageOf(ctx, 'people', cities, page.failures.filter((f) => !skippedCities.has(f.city)));
-      for (const s of page.end.skipped) {
-        coverage.missing.push({
-          city: { code: s.city },
-          code: s.code,
-          reason: s.owed
-            ? `records from position ${s.offset} on are not read yet (${s.detail}): the next page asks for them again`
-            : `records from position ${s.offset} on were not read in this walk: ${s.detail}`,
-        });
-      }
-      for (const [city, asOf] of stale) if (!coverage.stale.some((s) => s.city.code === city)) coverage.stale.push({ city: { code: city }, asOf });
-      coverage.citiesAnswered = cities.length - coverage.missing.length;
-      return {
-        totalCount: page.totalCount,
-        nodes: page.nodes,
-        pageInfo: { hasNextPage: page.hasNextPage, endCursor: ctx.cursors.encode(page.end, cursorBinding(ctx.caller)) },
-        coverage,
-      };
-    },
+    beneficiaries: (_: unknown, args: WalkArgs & { filter?: BeneficiaryFilter | null }, ctx: SubgraphContext) =>
+      walk(ctx, { entity: 'beneficiaries', domain: 'people', label: 'beneficiaries', requestedCities: args.filter?.cities, where: beneficiaryWhere(args.filter), args }),
 
     beneficiary: (_: unknown, args: { id: string }, ctx: SubgraphContext) => {
       const ref = refOf(ctx, 'beneficiaries', args.id);
@@ -114,6 +99,22 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
       if (!ref) throw badInput('id is not a beneficiary id this graph issued');
       return loadRecord(ctx, 'beneficiaries', ref.city, ref.localId);
     },
+  },
+
+  CityReport: {
+    __resolveReference: (ref: { key: string }, ctx: SubgraphContext) => parseRowKey(ctx, ref.key),
+    beneficiaries: (row: ReportRow, _: unknown, ctx: SubgraphContext) => rowFigures(ctx, row).then((r) => r.figures?.beneficiaries ?? null),
+    takenInCharge: (row: ReportRow, _: unknown, ctx: SubgraphContext) => rowFigures(ctx, row).then((r) => r.figures?.takenInCharge ?? null),
+    takenInChargeByChannel: (row: ReportRow, _: unknown, ctx: SubgraphContext) => rowFigures(ctx, row).then((r) => r.figures?.byChannel ?? null),
+    peopleCoverage: (row: ReportRow, _: unknown, ctx: SubgraphContext) => rowFigures(ctx, row).then((r) => r.coverage),
+  },
+  ReportTotals: {
+    __resolveReference: (ref: { key: string }) => parseTotalsKey(ref.key),
+    beneficiaries: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) => totalsFigures(ctx, t).then((r) => r.beneficiaries),
+    takenInCharge: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) => totalsFigures(ctx, t).then((r) => r.takenInCharge),
+    takenInChargeByChannel: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) => totalsFigures(ctx, t).then((r) => r.byChannel),
+    uniquePersons: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) => totalsFigures(ctx, t).then((r) => r.uniquePersons),
+    peopleCoverage: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) => totalsFigures(ctx, t).then((r) => r.coverage),
   },
 
   Beneficiary: {

@@ -2,6 +2,7 @@
  * The registry subgraph: the cities of the network (one config file each),
  * the editions with their targets, and how each city's sources are doing.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { ResolvedCity } from '../../adapters/config.ts';
 import type { SourceStatus } from '../../adapters/port.ts';
@@ -9,16 +10,25 @@ import { readAuditEntries } from '../../access/audit.ts';
 import { asCityError, badInput } from '../../schema/errors.ts';
 import { shown } from '../shared/fan-out.ts';
 import type { SubgraphContext } from '../shared/context.ts';
-import { editions, type EditionInfo } from '../../schema/editions.ts';
+import { editions, indicatorDescriptions, reportIndicators, type EditionInfo, type ReportIndicator } from '../../schema/editions.ts';
+import type { Edition } from '../../schema/code-lists.ts';
+import type { CoverageResult } from '../shared/fan-out.ts';
+import { editionCities, parseRowKey, parseTotalsKey, periodOf, rowKey, totalsKey, type ReportRow } from '../shared/report.ts';
 
 /** A source that answered within this long is not asked again for its status, in milliseconds. */
 const STATUS_MAX_AGE_MS = 30_000;
+/** Longest wait for a sweep of a city's records before its status is told without it, in milliseconds. */
+const STATUS_PROBE_WAIT_MS = 3_000;
 
 async function sourcesOf(city: ResolvedCity, ctx: SubgraphContext) {
   const adapter = ctx.fleet.adapter(city.code);
   // One check per city per request, however many fields ask.
   const live: SourceStatus[] = adapter
     ? await ctx.loader<'sources', SourceStatus[]>('sources', city.code, async (keys) => {
+        // A source whose records are mostly rejected is DEGRADED: that is known from a
+        // sweep of its records (shared with dataQuality, and reused for a while), waited
+        // for no longer than a status probe.
+        await Promise.race([adapter.dataQuality(ctx.call).catch(() => undefined), delay(STATUS_PROBE_WAIT_MS, undefined, { ref: false })]);
         const statuses = await adapter.checkSources(ctx.call, STATUS_MAX_AGE_MS);
         return keys.map(() => statuses);
       }).load('sources')
@@ -63,6 +73,45 @@ function cityByCode(ctx: SubgraphContext, code: string): ResolvedCity | null {
   return city ? { ...city } : null;
 }
 
+type Figures = Partial<Record<ReportIndicator, number | null>>;
+
+/** Each figure beside its target: progress only where a target exists, never invented. */
+function progressOf(figures: Figures, targets: Partial<Record<ReportIndicator, { value: number; comparison: string }>>) {
+  return reportIndicators.map((indicator) => {
+    const value = figures[indicator] ?? null;
+    const target = targets[indicator] ?? null;
+    return {
+      indicator,
+      description: indicatorDescriptions[indicator],
+      value,
+      target: target?.value ?? null,
+      comparison: target?.comparison ?? null,
+      progress: target && value !== null ? value / target.value : null,
+    };
+  });
+}
+
+type CoverageParts = { peopleCoverage?: CoverageResult | null; servicesCoverage?: CoverageResult | null; housingCoverage?: CoverageResult | null };
+
+/**
+ * The coverage of a row or of the totals, over every figure: a city missing
+ * from any domain's count is missing (once per city and code), and so on.
+ */
+function mergedCoverage(parts: CoverageParts): CoverageResult {
+  const all = [parts.peopleCoverage, parts.servicesCoverage, parts.housingCoverage].filter((c): c is CoverageResult => !!c);
+  const uniq = <T extends { city: { code: string } }>(list: T[], key: (x: T) => string) => [...new Map(list.map((x) => [key(x), x])).values()];
+  const missing = uniq(all.flatMap((c) => c.missing), (m) => `${m.city.code}|${m.code}`);
+  const citiesAsked = Math.max(0, ...all.map((c) => c.citiesAsked));
+  return {
+    citiesAsked,
+    citiesAnswered: citiesAsked - new Set(missing.map((m) => m.city.code)).size,
+    missing,
+    stale: uniq(all.flatMap((c) => c.stale), (x) => x.city.code),
+    degraded: uniq(all.flatMap((c) => c.degraded), (x) => `${x.city.code}|${x.reason}`),
+    rejected: all.reduce((n, c) => n + c.rejected, 0),
+  };
+}
+
 export const registryResolvers: GraphQLResolverMap<SubgraphContext> = {
   Query: {
     cities: (_: unknown, args: { edition?: string | null }, ctx: SubgraphContext) =>
@@ -72,6 +121,14 @@ export const registryResolvers: GraphQLResolverMap<SubgraphContext> = {
       return cityByCode(ctx, args.code);
     },
     editions: () => editions,
+    report: (_: unknown, args: { edition: Edition; from?: string | null; to?: string | null }, ctx: SubgraphContext) => {
+      const period = periodOf(args.edition, args.from, args.to);
+      return {
+        ...period,
+        cities: editionCities(ctx, period.edition).map((city) => ({ key: rowKey(period, city), city, ...period })),
+        totals: { key: totalsKey(period), ...period },
+      };
+    },
     accessLog: (_: unknown, args: { first?: number | null; since?: string | null }, ctx: SubgraphContext) => accessLog(ctx, args),
   },
   City: {
@@ -93,6 +150,31 @@ export const registryResolvers: GraphQLResolverMap<SubgraphContext> = {
         return null;
       }
     },
+  },
+  CityReport: {
+    // The gateway sends the figures the other subgraphs counted along with the key (@requires).
+    __resolveReference: (ref: { key: string } & Figures & CoverageParts, ctx: SubgraphContext) => {
+      const row = parseRowKey(ctx, ref.key);
+      return row ? { ...ref, ...row } : null;
+    },
+    city: (row: ReportRow, _: unknown, ctx: SubgraphContext) => cityByCode(ctx, row.city),
+    targets: (row: ReportRow & Figures, _: unknown, ctx: SubgraphContext) => {
+      const own = ctx.fleet.cities.find((c) => c.code === row.city)?.targets[row.edition] ?? {};
+      const targets = Object.fromEntries(Object.entries(own).map(([k, v]) => [k, { value: v as number, comparison: 'AT_LEAST' }]));
+      return progressOf(row, targets);
+    },
+    coverage: (row: CoverageParts) => mergedCoverage(row),
+  },
+  ReportTotals: {
+    __resolveReference: (ref: { key: string } & Figures & CoverageParts) => {
+      const t = parseTotalsKey(ref.key);
+      return t ? { ...ref, ...t } : null;
+    },
+    targets: (t: { edition: Edition } & Figures) => {
+      const info = editions.find((e) => e.edition === t.edition)!;
+      return progressOf(t, Object.fromEntries(info.targets.map((x) => [x.indicator, x])));
+    },
+    coverage: (t: CoverageParts) => mergedCoverage(t),
   },
   EditionInfo: {
     cities: (e: EditionInfo, _: unknown, ctx: SubgraphContext) => ctx.fleet.cities.filter((c) => c.editions.includes(e.edition)),

@@ -5,13 +5,38 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { CivicProject, Enrollment, Service } from '../../schema/records.ts';
 import type { SubgraphContext } from '../shared/context.ts';
-import { month } from '../shared/scalars.ts';
-import { beneficiaryRef, idOf, listAcross, loadById, loadChildren, loadRecord } from '../shared/records.ts';
+import type { Where } from '../../adapters/port.ts';
+import { month, monthRange, type MonthRangeInput } from '../shared/scalars.ts';
+import { beneficiaryRef, idOf, listAcross, loadById, loadChildren, loadReferenced, personOf } from '../shared/records.ts';
+import { walk, type WalkArgs } from '../shared/walk.ts';
+import { oneFigureResolvers, type Period } from '../shared/report.ts';
+
+/** Projects signed in the period (their signing date in it), whatever their status now. */
+async function civicProjectsSigned(ctx: SubgraphContext, city: string, period: Period): Promise<{ value: number; rejected: number }> {
+  const page = await ctx.fleet.adapter(city)!.list('civicProjects', { offset: 0, limit: Infinity, where: { signedOn: { from: period.from, to: period.to } } }, ctx.call);
+  return { value: page.items.length, rejected: page.rejected };
+}
 
 export const servicesResolvers: GraphQLResolverMap<SubgraphContext> = {
+  ...oneFigureResolvers('services', 'civicProjectsSigned', 'servicesCoverage', civicProjectsSigned),
   Query: {
     services: (_: unknown, args: { filter?: { cities?: string[] | null; categories?: string[] | null } | null; maxStaleness?: number | null }, ctx: SubgraphContext) =>
       listAcross(ctx, 'services', 'services', args.filter?.cities, args.filter?.categories ? { category: args.filter.categories } : {}, args.maxStaleness),
+    enrollments: (_: unknown, args: WalkArgs & { filter?: { cities?: string[] | null; startMonths?: MonthRangeInput | null } | null }, ctx: SubgraphContext) => {
+      const months = monthRange(args.filter?.startMonths, 'startMonths');
+      return walk(ctx, { entity: 'enrollments', domain: 'services', label: 'enrolments', requestedCities: args.filter?.cities, where: months ? { from: months } : {}, args });
+    },
+    civicProjects: (
+      _: unknown,
+      args: WalkArgs & { filter?: { cities?: string[] | null; statuses?: string[] | null; signedMonths?: MonthRangeInput | null } | null },
+      ctx: SubgraphContext,
+    ) => {
+      const where: Record<string, Where[string]> = {};
+      if (args.filter?.statuses) where.status = [...args.filter.statuses].sort();
+      const months = monthRange(args.filter?.signedMonths, 'signedMonths');
+      if (months) where.signedOn = months;
+      return walk(ctx, { entity: 'civicProjects', domain: 'services', label: 'civic projects', requestedCities: args.filter?.cities, where, args });
+    },
   },
   Service: {
     __resolveReference: (ref: { id: string }, ctx: SubgraphContext) => loadById(ctx, 'services', ref.id),
@@ -20,12 +45,16 @@ export const servicesResolvers: GraphQLResolverMap<SubgraphContext> = {
   },
   Enrollment: {
     id: (e: Enrollment, _: unknown, ctx: SubgraphContext) => idOf(ctx, 'enrollments', e),
-    service: (e: Enrollment, _: unknown, ctx: SubgraphContext) => loadRecord(ctx, 'services', e.city, e.serviceId),
+    city: (e: Enrollment) => ({ code: e.city }),
+    beneficiary: (e: Enrollment, _: unknown, ctx: SubgraphContext) => personOf(ctx, e),
+    service: (e: Enrollment, _: unknown, ctx: SubgraphContext) => loadReferenced(ctx, 'services', e.city, e.serviceId),
     fromMonth: (e: Enrollment) => month(e.from),
     toMonth: (e: Enrollment) => month(e.to),
   },
   CivicProject: {
     id: (c: CivicProject, _: unknown, ctx: SubgraphContext) => idOf(ctx, 'civicProjects', c),
+    city: (c: CivicProject) => ({ code: c.city }),
+    beneficiary: (c: CivicProject, _: unknown, ctx: SubgraphContext) => personOf(ctx, c),
     signedMonth: (c: CivicProject) => month(c.signedOn),
   },
   Beneficiary: {

@@ -12,7 +12,7 @@ import type { CallContext } from '../../adapters/port.ts';
 import type { Caller } from '../../access/caller.ts';
 import type { IdCodec } from '../../access/opaque-id.ts';
 import type { AccessRule } from '../../access/rules.ts';
-import type { CursorCodec } from '../people/paging.ts';
+import type { CursorCodec } from './paging.ts';
 import type { CityError } from '../../schema/errors.ts';
 import { childOf, silentLogger, type Logger } from '../../runtime/logger.ts';
 import type { Metrics } from '../../runtime/metrics.ts';

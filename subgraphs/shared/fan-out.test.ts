@@ -7,7 +7,7 @@ import type { CityAdapter, SourceConnector, SourceStatus } from '../../adapters/
 import { silentLogger, type Logger } from '../../runtime/logger.ts';
 import { CityError } from '../../schema/errors.ts';
 import { createIdCodec } from '../../access/opaque-id.ts';
-import { createCursorCodec } from '../people/paging.ts';
+import { createCursorCodec } from './paging.ts';
 import { createSubgraphContext } from './context.ts';
 import { askCities, coverageOf } from './fan-out.ts';
 
@@ -24,7 +24,16 @@ function fleetWith(statuses: Record<string, SourceStatus['status']>): Fleet {
   const adapter = (city: string) =>
     ({
       city,
-      sources: () => [{ id: 'main', kind: 'csv', domains: ['people'], status: statuses[city]!, asOf: new Date('2026-11-20T02:00:00Z') }],
+      sources: () => [
+        {
+          id: 'main',
+          kind: 'csv',
+          domains: ['people'],
+          status: statuses[city]!,
+          asOf: new Date('2026-11-20T02:00:00Z'),
+          ...(statuses[city] === 'DEGRADED' ? { reason: '141 of 141 beneficiaries rejected (MISSING_FIELD 141)' } : {}),
+        },
+      ],
     }) as unknown as CityAdapter;
   return { cities: [], adapter: (code) => (code in statuses ? adapter(code) : undefined), citiesServing: () => Object.keys(statuses) };
 }
@@ -47,14 +56,16 @@ describe('asking several cities', () => {
 });
 
 describe('coverage', () => {
-  it('names the cities that failed as missing and those served from an old snapshot as stale', () => {
-    const ctx = createSubgraphContext(depsOf(fleetWith({ '000001': 'UP', '000002': 'STALE', '000003': 'DOWN' })), analyst);
-    const coverage = coverageOf(ctx, 'people', ['000001', '000002', '000003'], [new CityError('CITY_UNAVAILABLE', '000003', 'connection refused')]);
+  it('names the cities that failed as missing, those served from an old snapshot as stale, and those that answered badly as degraded', () => {
+    const ctx = createSubgraphContext(depsOf(fleetWith({ '000001': 'UP', '000002': 'STALE', '000003': 'DOWN', '000004': 'DEGRADED' })), analyst);
+    const coverage = coverageOf(ctx, 'people', ['000001', '000002', '000003', '000004'], [new CityError('CITY_UNAVAILABLE', '000003', 'connection refused')]);
     expect(coverage).toEqual({
-      citiesAsked: 3,
-      citiesAnswered: 2,
+      citiesAsked: 4,
+      citiesAnswered: 3,
       missing: [{ city: { code: '000003' }, code: 'CITY_UNAVAILABLE', reason: 'connection refused' }],
       stale: [{ city: { code: '000002' }, asOf: new Date('2026-11-20T02:00:00Z') }],
+      degraded: [{ city: { code: '000004' }, reason: '141 of 141 beneficiaries rejected (MISSING_FIELD 141)' }],
+      rejected: 0,
     });
   });
 });

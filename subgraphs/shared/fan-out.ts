@@ -12,6 +12,9 @@ export interface CoverageResult {
   citiesAnswered: number;
   missing: Array<{ city: { code: string }; code: string; reason: string }>;
   stale: Array<{ city: { code: string }; asOf: Date | null }>;
+  degraded: Array<{ city: { code: string }; reason: string }>;
+  /** Records of the cities that answered that were rejected, and so are in no answer. */
+  rejected: number;
 }
 
 export interface FanOut<T> {
@@ -55,12 +58,14 @@ export function coverageOf(ctx: SubgraphContext, domain: Domain, asked: readonly
   const missing = failures.map((f) => ({ city: { code: f.city }, code: f.code, reason: f.detail }));
   const failed = new Set(failures.map((f) => f.city));
   const stale: CoverageResult['stale'] = [];
+  const degraded: CoverageResult['degraded'] = [];
   for (const city of asked) {
     if (failed.has(city)) continue;
     const source = ctx.fleet.adapter(city)?.sources().find((s) => s.domains.includes(domain));
     if (source?.status === 'STALE') stale.push({ city: { code: city }, asOf: source.asOf });
+    if (source?.status === 'DEGRADED') degraded.push({ city: { code: city }, reason: source.reason ?? 'slow or flaky' });
   }
-  return { citiesAsked: asked.length, citiesAnswered: asked.length - failed.size, missing, stale };
+  return { citiesAsked: asked.length, citiesAnswered: asked.length - failed.size, missing, stale, degraded, rejected: 0 };
 }
 
 /** Most cities one question may name: the network is a few dozen. */

@@ -5,7 +5,8 @@
  */
 import type { BeneficiaryChild, Where } from '../../adapters/port.ts';
 import type { Domain } from '../../schema/code-lists.ts';
-import { CityError, asCityError, badInput } from '../../schema/errors.ts';
+import { GraphQLError } from 'graphql';
+import { CityError, RecordRejectedError, asCityError, badInput } from '../../schema/errors.ts';
 import type { EntityName, EntityRecord } from '../../schema/records.ts';
 import type { IdKind } from '../../access/opaque-id.ts';
 import type { SubgraphContext } from './context.ts';
@@ -63,6 +64,40 @@ export async function loadRecord<E extends EntityName>(ctx: SubgraphContext, ent
   }
 }
 
+const referenceLabels: Partial<Record<EntityName, string>> = { services: 'service', housingResources: 'housing resource' };
+
+/**
+ * A record another record points at (an enrolment's service, a placement's
+ * resource). When the city holds no valid record of it, the field is null and
+ * carries an error naming the city and why (the reason it was rejected for,
+ * or that the city does not hold it), so that nobody mistakes it for a join
+ * that was not asked; figures count such records under "unknown".
+ */
+export async function loadReferenced<E extends EntityName>(ctx: SubgraphContext, entity: E, city: string, localId: string): Promise<EntityRecord<E> | null> {
+  const adapter = ctx.fleet.adapter(city);
+  if (!adapter) return null;
+  const loader = ctx.loader<string, EntityRecord<E>>(`${entity}ById`, city, (ids) =>
+    adapter.byId(entity, ids, ctx.call).catch((e: unknown) => reportAll(ctx, ids, e)),
+  );
+  try {
+    return await loader.load(localId);
+  } catch (e) {
+    if (e instanceof RecordRejectedError) {
+      const label = referenceLabels[entity] ?? entity;
+      // The city's own record number is not every reader's to see: the message names the city and the reason only.
+      const message = e.reason === null
+        ? `City ${city} holds no record of this ${label}: it is counted as unknown`
+        : `City ${city} sent a record of this ${label} that was rejected (${e.reason}, see City.dataQuality): it is counted as unknown`;
+      throw new GraphQLError(message, { extensions: { code: e.code, city, reason: e.reason } });
+    }
+    if (e instanceof CityError) {
+      ctx.report(e);
+      return null;
+    }
+    throw e;
+  }
+}
+
 /** A beneficiary's records of a child entity; null when the city could not answer (reported in errors). */
 export async function loadChildren<E extends BeneficiaryChild>(ctx: SubgraphContext, entity: E, beneficiary: { city: string; localId: string }): Promise<EntityRecord<E>[] | null> {
   const adapter = ctx.fleet.adapter(beneficiary.city);
@@ -90,6 +125,11 @@ export function beneficiaryRef(ctx: SubgraphContext, ref: { id: string }): { id:
   const r = refOf(ctx, 'beneficiaries', ref.id);
   if (!r || (ctx.caller.role === 'operator' && r.city !== ctx.caller.city)) return null;
   return { id: ref.id, ...r };
+}
+
+/** The person a placement, enrolment or civic project belongs to, as the people subgraph resolves it. */
+export function personOf(ctx: SubgraphContext, r: { city: string; beneficiaryId: string }): { id: string; city: string; localId: string } {
+  return { id: idOf(ctx, 'beneficiaries', { city: r.city, localId: r.beneficiaryId }), city: r.city, localId: r.beneficiaryId };
 }
 
 /** Oldest last good answer a caller may accept, in seconds: a week. */
@@ -158,6 +198,7 @@ export async function listAcross<E extends EntityName>(
   );
   const nodes = fan.answers.flatMap((a) => a.value.items);
   const coverage = coverageOf(ctx, domain, cities, fan.failures);
+  coverage.rejected = fan.answers.reduce((n, a) => n + a.value.rejected, 0);
   for (const [city, asOf] of stale) coverage.stale.push({ city: { code: city }, asOf });
   return { totalCount: nodes.length, nodes, coverage };
 }

@@ -33,11 +33,36 @@ export const DateTimeScalar = new GraphQLScalarType({
   },
 });
 
+const yearMonth = /^\d{4}-(0[1-9]|1[0-2])$/;
+const yearMonthError = () => new GraphQLError('YearMonth must be YYYY-MM, e.g. 2024-03', { extensions: { code: 'BAD_USER_INPUT' } });
+
 /** `YYYY-MM`: the month of a date, as analysts see a person's dates. */
 export const YearMonthScalar = new GraphQLScalarType({
   name: 'YearMonth',
   serialize: (v) => String(v),
+  parseValue: (v) => {
+    if (typeof v !== 'string' || !yearMonth.test(v)) throw yearMonthError();
+    return v;
+  },
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING || !yearMonth.test(ast.value)) throw yearMonthError();
+    return ast.value;
+  },
 });
+
+export interface MonthRangeInput {
+  from?: string | null;
+  to?: string | null;
+}
+
+/** A range of months as a condition on a date field; null when it does not limit anything. A range that ends before it starts is the client's mistake. */
+export function monthRange(range: MonthRangeInput | null | undefined, name: string): { from?: string; to?: string } | null {
+  if (!range || (!range.from && !range.to)) return null;
+  if (range.from && range.to && range.from > range.to) {
+    throw new GraphQLError(`${name}: from (${range.from}) is after to (${range.to})`, { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  return { ...(range.from ? { from: range.from } : {}), ...(range.to ? { to: range.to } : {}) };
+}
 
 /** The month of an ISO date; null for null. */
 export function month(date: string | null): string | null {

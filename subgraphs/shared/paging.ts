@@ -39,8 +39,14 @@ export interface Cursor {
   /** Digest of the question the cursor was issued for. */
   filter: string;
   skipped: Skipped[];
-  /** How many records each city counted so far holds for the question: counted once per walk. */
+  /** How many positions each city counted so far spans for the question: counted once per walk. */
   totals: Record<string, number>;
+  /**
+   * Per city counted, how many valid records it holds for the question (the
+   * nodes a walk returns) and how many of its records were rejected, when
+   * the count told (a city's positions may include rejected records).
+   */
+  figures: Record<string, { valid: number; rejected: number }>;
 }
 
 /** Pages in a row on which a city's owed records may fail before the walk gives them up. */
@@ -79,7 +85,11 @@ export function createCursorCodec(key: Buffer): CursorCodec {
   return {
     encode(c, binding) {
       const skipped = c.skipped.map((s) => [s.city, s.offset, s.code, s.detail, s.attempts, s.owed ? 1 : 0]);
-      const payload = Buffer.from(JSON.stringify([4, c.city, c.offset, c.filter, skipped, Object.entries(c.totals)])).toString('base64url');
+      const totals = Object.entries(c.totals).map(([city, n]) => {
+        const f = c.figures[city];
+        return f ? [city, n, f.valid, f.rejected] : [city, n];
+      });
+      const payload = Buffer.from(JSON.stringify([5, c.city, c.offset, c.filter, skipped, totals])).toString('base64url');
       return `${payload}.${mac(binding, payload)}`;
     },
     decode(text, binding) {
@@ -101,7 +111,7 @@ const count = (n: unknown): n is number => Number.isSafeInteger(n) && (n as numb
 function decodePayload(text: string): Cursor | null {
   try {
     const v = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
-    if (!Array.isArray(v) || v.length !== 6 || v[0] !== 4) return null;
+    if (!Array.isArray(v) || v.length !== 6 || v[0] !== 5) return null;
     const [, city, offset, filter, skipped, totals] = v as [number, unknown, unknown, unknown, unknown, unknown];
     if (typeof city !== 'string' || !count(offset) || typeof filter !== 'string' || !Array.isArray(skipped) || !Array.isArray(totals)) return null;
     const list: Skipped[] = [];
@@ -110,18 +120,26 @@ function decodePayload(text: string): Cursor | null {
       list.push({ city: s[0], offset: s[1], code: s[2], detail: s[3], attempts: s[4], owed: s[5] === 1 });
     }
     const byCity: Record<string, number> = {};
+    const figures: Cursor['figures'] = {};
     for (const t of totals as unknown[]) {
       if (!Array.isArray(t) || typeof t[0] !== 'string' || !count(t[1])) return null;
       byCity[t[0]] = t[1];
+      if (t.length === 4 && count(t[2]) && count(t[3])) figures[t[0]] = { valid: t[2], rejected: t[3] };
+      else if (t.length !== 2) return null;
     }
-    return { city, offset, filter, skipped: list, totals: byCity };
+    return { city, offset, filter, skipped: list, totals: byCity, figures };
   } catch {
     return null;
   }
 }
 
 export interface CityCount<T> {
+  /** Positions the city spans for the question. */
   total: number;
+  /** Valid records among them (the nodes a walk returns), when the count knows; else `total`. */
+  valid?: number;
+  /** Records of the city that were rejected, when the count knows. */
+  rejected?: number;
   /** Every matching record, when counting needed them all anyway (filtered questions). */
   items?: T[];
   /** The page's first slice, when it came with the count (the city at the cursor). */
@@ -147,13 +165,15 @@ export interface PageRequest<T> {
    * cursor is asked for its count and the page's first slice in one request,
    * so a page within one city costs that city a single round trip.
    */
-  countWithSlice?: (city: string, offset: number, limit: number) => Promise<{ total: number } & CitySlice<T>>;
+  countWithSlice?: (city: string, offset: number, limit: number) => Promise<{ total: number; valid?: number; rejected?: number } & CitySlice<T>>;
 }
 
 export interface PageResult<T> {
   nodes: T[];
-  /** Records held by every city counted in the walk so far. */
+  /** Valid records held by every city counted in the walk so far: the nodes a full walk returns. */
   totalCount: number;
+  /** Records of the cities counted so far that were rejected, and are in no page. */
+  rejected: number;
   end: Cursor;
   hasNextPage: boolean;
   /** Cities that failed in this request. */
@@ -169,6 +189,11 @@ interface Read<T> {
 export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
   const { first, start } = req;
   const totals = new Map(Object.entries(start.totals));
+  const figures = new Map(Object.entries(start.figures));
+  const counted = (city: string, c: { total: number; valid?: number; rejected?: number }) => {
+    totals.set(city, c.total);
+    figures.set(city, { valid: c.valid ?? c.total, rejected: c.rejected ?? 0 });
+  };
   const skipped = start.skipped.map((s) => ({ ...s }));
   const nodes: T[] = [];
   const failures: CityError[] = [];
@@ -178,8 +203,13 @@ export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
   const read = async (city: string, offset: number, limit: number): Promise<Read<T>> => {
     const known = totals.get(city);
     if (known !== undefined) return { total: known, ...(await req.slice(city, offset, Math.max(0, Math.min(limit, known - offset)))) };
-    if (req.countWithSlice) return req.countWithSlice(city, offset, limit);
+    if (req.countWithSlice) {
+      const r = await req.countWithSlice(city, offset, limit);
+      counted(city, r);
+      return r;
+    }
     const c = await req.count(city);
+    counted(city, c);
     if (c.items) {
       const items = c.items.slice(offset, offset + limit);
       return { total: c.total, items, nextOffset: offset + items.length };
@@ -205,6 +235,7 @@ export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
     }
     // A read that asked for records and got none means the city now holds fewer than it counted: it owes nothing more.
     const total = answer.nextOffset === s.offset ? s.offset : answer.total;
+    if (!figures.has(s.city)) figures.set(s.city, { valid: total, rejected: 0 });
     totals.set(s.city, total);
     nodes.push(...answer.items);
     remaining -= answer.nextOffset - s.offset;
@@ -231,11 +262,11 @@ export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
     pending.filter((c) => !totals.has(c)),
     (city): Promise<CityCount<T>> => {
       if (city !== head || remaining === 0 || !req.countWithSlice) return req.count(city);
-      return req.countWithSlice(city, headOffset, remaining).then((r) => ({ total: r.total, head: { items: r.items, nextOffset: r.nextOffset } }));
+      return req.countWithSlice(city, headOffset, remaining).then((r) => ({ total: r.total, valid: r.valid, rejected: r.rejected, head: { items: r.items, nextOffset: r.nextOffset } }));
     },
   );
   const fetched = new Map(counts.answers.map((a) => [a.city, a.value]));
-  for (const [city, c] of fetched) totals.set(city, c.total);
+  for (const [city, c] of fetched) counted(city, c);
   const failedNow = new Map(counts.failures.map((f) => [f.city, f]));
   // A city that will not answer soon is stepped over at once, wherever it stands: no later page waits for it.
   for (const [city, f] of failedNow) if (!mayPass(f)) skip(city, city === start.city ? start.offset : 0, f);
@@ -295,8 +326,13 @@ export async function readPage<T>(req: PageRequest<T>): Promise<PageResult<T>> {
       if (total === undefined) return true;
       return total > (c === end.city ? end.offset : 0);
     });
-  end = { ...end, skipped, totals: Object.fromEntries(totals) };
+  end = { ...end, skipped, totals: Object.fromEntries(totals), figures: Object.fromEntries(figures) };
   let totalCount = 0;
-  for (const n of totals.values()) totalCount += n;
-  return { nodes, totalCount, end, hasNextPage, failures: [...failures, ...counts.failures.filter((f) => !failures.includes(f))] };
+  let rejected = 0;
+  for (const [city, n] of totals) {
+    const f = figures.get(city);
+    totalCount += f ? f.valid : n;
+    rejected += f?.rejected ?? 0;
+  }
+  return { nodes, totalCount, rejected, end, hasNextPage, failures: [...failures, ...counts.failures.filter((f) => !failures.includes(f))] };
 }

@@ -49,7 +49,7 @@ function world(sizes: Record<string, number>) {
       return { items, nextOffset: offset + items.length };
     },
   });
-  const begin: Cursor = { city: [...records.keys()].sort()[0]!, offset: 0, filter: 'f', skipped: [], totals: {} };
+  const begin: Cursor = { city: [...records.keys()].sort()[0]!, offset: 0, filter: 'f', skipped: [], totals: {}, figures: {} };
   /** Follows endCursor until hasNextPage is false; at most 1000 pages. */
   async function walk(first: number, onPage: (n: number) => void = () => {}, from: Cursor = begin) {
     const seen: string[] = [];
@@ -259,7 +259,7 @@ describe('paging across cities, on later pages', () => {
 });
 
 describe('cursors', () => {
-  const c: Cursor = { city: '015146', offset: 500, filter: 'abc', skipped: [{ city: '001272', offset: 42, code: 'CITY_TIMEOUT', detail: 'no complete answer within 10000 ms', attempts: 1, owed: false }], totals: { '001272': 100, '015146': 1134 } };
+  const c: Cursor = { city: '015146', offset: 500, filter: 'abc', skipped: [{ city: '001272', offset: 42, code: 'CITY_TIMEOUT', detail: 'no complete answer within 10000 ms', attempts: 1, owed: false }], totals: { '001272': 100, '015146': 1134 }, figures: { '015146': { valid: 1130, rejected: 4 } } };
 
   it('survive the round trip, skipped cities included', () => {
     expect(roundTrip(c)).toEqual(c);

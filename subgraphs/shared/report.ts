@@ -1,0 +1,124 @@
+/**
+ * The programme report's rows and totals, as the entities the gateway joins:
+ * the registry lists them, and each domain subgraph counts its own figures
+ * for them (people, housing, services), so that every figure is computed
+ * where its records are. A row is one city and one period of an edition;
+ * its key says which, and is checked before anything is counted.
+ */
+import { Edition } from '../../schema/code-lists.ts';
+import { editions } from '../../schema/editions.ts';
+import type { Domain } from '../../schema/code-lists.ts';
+import { badInput } from '../../schema/errors.ts';
+import type { SubgraphContext } from './context.ts';
+import { askCities, coverageOf, type CoverageResult } from './fan-out.ts';
+
+export interface Period {
+  edition: Edition;
+  /** First day counted, ISO. */
+  from: string;
+  /** Last day counted (included), ISO. */
+  to: string;
+}
+
+export interface ReportRow extends Period {
+  key: string;
+  city: string;
+}
+
+export interface ReportTotalsRef extends Period {
+  key: string;
+}
+
+const isoDay = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A period of an edition: its own unless `from` or `to` narrow or move it. */
+export function periodOf(edition: Edition, from?: string | null, to?: string | null): Period {
+  const info = editions.find((e) => e.edition === edition)!;
+  const period = { edition, from: from ?? info.from, to: to ?? info.to };
+  if (period.from > period.to) throw badInput(`from (${period.from}) is after to (${period.to})`);
+  return period;
+}
+
+export const rowKey = (p: Period, city: string) => `${p.edition}|${city}|${p.from}|${p.to}`;
+export const totalsKey = (p: Period) => `${p.edition}|${p.from}|${p.to}`;
+
+function periodFrom(edition: string, from: string, to: string): Period | null {
+  if (!Edition.safeParse(edition).success || !isoDay.test(from) || !isoDay.test(to) || from > to) return null;
+  return { edition: edition as Edition, from, to };
+}
+
+/** A row named by its key: null when the key is not one this graph issues (a city outside the edition included). */
+export function parseRowKey(ctx: SubgraphContext, key: string): ReportRow | null {
+  const [edition, city, from, to, ...rest] = String(key).split('|');
+  const period = rest.length === 0 && edition && city && from && to ? periodFrom(edition, from, to) : null;
+  if (!period || !editionCities(ctx, period.edition).includes(city!)) return null;
+  return { key, city: city!, ...period };
+}
+
+export function parseTotalsKey(key: string): ReportTotalsRef | null {
+  const [edition, from, to, ...rest] = String(key).split('|');
+  const period = rest.length === 0 && edition && from && to ? periodFrom(edition, from, to) : null;
+  return period ? { key, ...period } : null;
+}
+
+/** The cities of an edition, by ISTAT code. */
+export function editionCities(ctx: SubgraphContext, edition: Edition): string[] {
+  return ctx.fleet.cities.filter((c) => c.editions.includes(edition)).map((c) => c.code);
+}
+
+export interface Counted<T> {
+  /** Per city counted, its figures. */
+  values: Map<string, T>;
+  coverage: CoverageResult;
+}
+
+/**
+ * Counts `count` for each city, concurrently, once per request whatever
+ * asks (a row, the totals): a city that fails is named in the coverage and
+ * its figures are null, while the others are counted.
+ */
+export async function countCities<T>(
+  ctx: SubgraphContext,
+  domain: Domain,
+  name: string,
+  period: Period,
+  cities: readonly string[],
+  count: (city: string, period: Period) => Promise<{ value: T; rejected: number }>,
+): Promise<Counted<T>> {
+  const fan = await askCities(ctx, cities, (city) =>
+    ctx.loader<string, { value: T; rejected: number }>(`report:${name}`, city, (keys) => Promise.all(keys.map((k) => {
+      const [from, to] = k.split('|');
+      return count(city, { edition: period.edition, from: from!, to: to! }).catch((e: unknown) => e as Error);
+    }))).load(`${period.from}|${period.to}`),
+  );
+  const coverage = coverageOf(ctx, domain, cities, fan.failures);
+  coverage.rejected = fan.answers.reduce((n, a) => n + a.value.rejected, 0);
+  return { values: new Map(fan.answers.map((a) => [a.city, a.value.value])), coverage };
+}
+
+/**
+ * The resolvers of a domain subgraph whose share of the report is one figure
+ * per city (people in housing, projects signed): `count` computes it for a
+ * city and a period; totals are the sums over the edition's cities counted.
+ */
+export function oneFigureResolvers(
+  domain: Domain,
+  figure: string,
+  coverageField: string,
+  count: (ctx: SubgraphContext, city: string, period: Period) => Promise<{ value: number; rejected: number }>,
+) {
+  const counted = (ctx: SubgraphContext, period: Period, cities: readonly string[]) => countCities(ctx, domain, figure, period, cities, (city, p) => count(ctx, city, p));
+  return {
+    CityReport: {
+      __resolveReference: (ref: { key: string }, ctx: SubgraphContext) => parseRowKey(ctx, ref.key),
+      [figure]: (row: ReportRow, _: unknown, ctx: SubgraphContext) => counted(ctx, row, [row.city]).then((c) => c.values.get(row.city) ?? null),
+      [coverageField]: (row: ReportRow, _: unknown, ctx: SubgraphContext) => counted(ctx, row, [row.city]).then((c) => c.coverage),
+    },
+    ReportTotals: {
+      __resolveReference: (ref: { key: string }) => parseTotalsKey(ref.key),
+      [figure]: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) =>
+        counted(ctx, t, editionCities(ctx, t.edition)).then((c) => [...c.values.values()].reduce((n, v) => n + v, 0)),
+      [coverageField]: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) => counted(ctx, t, editionCities(ctx, t.edition)).then((c) => c.coverage),
+    },
+  };
+}

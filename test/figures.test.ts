@@ -1,0 +1,227 @@
+/**
+ * Figures that reconcile, end to end: the programme report's rows and totals,
+ * the lists walked page by page through the gateway, each city's data
+ * quality and the sandbox's own truth (worked out from its population and
+ * the records it broke, without any adapter) all count the same records.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCityConfigs } from '../adapters/config.ts';
+import { defaultCitiesDir } from '../adapters/fleet.ts';
+import type { CityTruth } from '../sandbox/truth.ts';
+import { editions } from '../schema/editions.ts';
+import { startStack, type Stack } from '../scripts/stack.ts';
+import { gql, type GraphQLResponse } from './helpers.ts';
+
+let stack: Stack;
+let analyst: string;
+
+const ask = (query: string, variables?: Record<string, unknown>) => gql(stack.gatewayUrl, query, variables, { authorization: `Bearer ${analyst}` });
+
+beforeAll(async () => {
+  // The registry sweeps a city's records again at every status question, so that a source
+  // turned DEGRADED by its rejected records shows at once (by default a sweep is reused a minute).
+  stack = await startStack({ port: 0, env: { LGNET_QUALITY_TTL_MS: '0' } });
+  analyst = await stack.token('analyst');
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const registered = loadCityConfigs(defaultCitiesDir);
+const truthOf = (city: string): CityTruth => stack.sandbox.truth.get(city)!;
+/** Cities of an edition that the sandbox runs a system for. */
+const connected = (edition: string) => registered.filter((c) => c.editions.includes(edition as never) && stack.sandbox.truth.has(c.code)).map((c) => c.code);
+
+interface Period {
+  from: string;
+  to: string;
+}
+
+/** A city's report figures, worked out from the sandbox's truth with the definitions the schema gives. */
+function truthFigures(city: string, p: Period) {
+  const t = truthOf(city);
+  const intakes = t.accepted.beneficiaries.filter((b) => b.intake.date >= p.from && b.intake.date <= p.to);
+  const persons = (list: typeof intakes) => new Set(list.map((b) => b.fiscalCode)).size;
+  return {
+    beneficiaries: persons(intakes),
+    takenInCharge: persons(intakes.filter((b) => b.intake.channel !== 'REFERRAL')),
+    housingSupported: new Set(t.accepted.placements.filter((x) => x.from <= p.to && (x.to === null || x.to >= p.from)).map((x) => x.beneficiaryId)).size,
+    civicProjectsSigned: t.accepted.civicProjects.filter((x) => x.signedOn !== null && x.signedOn >= p.from && x.signedOn <= p.to).length,
+    fiscalCodes: intakes.map((b) => b.fiscalCode),
+  };
+}
+
+const FIGURES = 'beneficiaries takenInCharge takenInChargeByChannel { channel count } housingSupported civicProjectsSigned';
+const COVERAGE = 'coverage { citiesAsked citiesAnswered rejected missing { city { code } code reason } degraded { city { code } reason } }';
+const REPORT = /* GraphQL */ `
+  query Report($edition: Edition!, $from: Date, $to: Date) {
+    report(edition: $edition, from: $from, to: $to) {
+      edition from to
+      cities { key city { code } ${FIGURES} targets { indicator value target progress } ${COVERAGE} }
+      totals { ${FIGURES} uniquePersons targets { indicator value target comparison progress } ${COVERAGE} }
+    }
+  }
+`;
+
+const indicators = ['beneficiaries', 'takenInCharge', 'housingSupported', 'civicProjectsSigned'] as const;
+
+function expectNoErrors(r: GraphQLResponse) {
+  expect(r.errors, JSON.stringify(r.errors?.slice(0, 3))).toBeUndefined();
+}
+
+describe('the programme report', () => {
+  it.each(editions.map((e) => [e.edition]))('of %s counts in each city and in total what the sandbox holds, and the totals add up', async (edition) => {
+    const info = editions.find((e) => e.edition === edition)!;
+    const r = await ask(REPORT, { edition });
+    expectNoErrors(r);
+    const report = r.data!.report;
+    expect(report).toMatchObject({ edition, from: info.from, to: info.to });
+    const cities = connected(edition);
+    expect(report.cities.map((c: { city: { code: string } }) => c.city.code)).toEqual(cities);
+    const fiscalCodes = new Set<string>();
+    for (const row of report.cities) {
+      const want = truthFigures(row.city.code, info);
+      for (const i of indicators) expect(row[i], `${row.city.code} ${i}`).toBe(want[i]);
+      want.fiscalCodes.forEach((f) => fiscalCodes.add(f));
+      expect(row.coverage).toMatchObject({ citiesAsked: 1, citiesAnswered: 1, missing: [], degraded: [] });
+      const byChannel = Object.fromEntries(row.takenInChargeByChannel.map((c: { channel: string; count: number }) => [c.channel, c.count]));
+      expect(byChannel.MOBILE_UNIT + byChannel.ONE_STOP_SHOP).toBeGreaterThanOrEqual(row.takenInCharge);
+    }
+    for (const i of indicators) {
+      expect(report.totals[i], i).toBe(report.cities.reduce((n: number, c: Record<string, number>) => n + c[i]!, 0));
+    }
+    // A person taken in charge in two cities of the edition counts once.
+    expect(report.totals.uniquePersons).toBe(fiscalCodes.size);
+    expect(report.totals.uniquePersons).toBeLessThanOrEqual(report.totals.beneficiaries);
+    expect(report.totals.coverage).toMatchObject({ citiesAsked: cities.length, citiesAnswered: cities.length, missing: [] });
+    // The network's targets, beside the figures; none is invented where the programme sets none.
+    for (const t of report.totals.targets) {
+      const target = info.targets.find((x) => x.indicator === t.indicator);
+      expect(t.value).toBe(report.totals[t.indicator]);
+      expect(t.target).toBe(target?.value ?? null);
+      expect(t.progress).toBe(target ? t.value / target.value : null);
+    }
+  });
+
+  it("sets a city's own target beside its figure where its configuration gives one, and no progress elsewhere", async () => {
+    const withTarget = registered.find((c) => Object.keys(c.targets).length > 0)!;
+    const [edition, targets] = Object.entries(withTarget.targets)[0]!;
+    const r = await ask(REPORT, { edition });
+    expectNoErrors(r);
+    for (const row of r.data!.report.cities) {
+      const own = row.city.code === withTarget.code ? (targets as Record<string, number>) : {};
+      for (const t of row.targets) {
+        expect(t.target, `${row.city.code} ${t.indicator}`).toBe(own[t.indicator] ?? null);
+        expect(t.progress).toBe(own[t.indicator] ? row[t.indicator] / own[t.indicator]! : null);
+      }
+    }
+  });
+
+  it('over a period of its own counts the same records as the lists walked over that period', async () => {
+    const period = { from: '2024-03-01', to: '2024-08-31' };
+    const months = { from: '2024-03', to: '2024-08' };
+    const r = await ask(REPORT, { edition: 'LGNET3', ...period });
+    expectNoErrors(r);
+    const rows = new Map<string, Record<string, any>>(r.data!.report.cities.map((c: Record<string, any>) => [c.city.code, c]));
+    for (const city of ['082053', '090064', '072006']) {
+      const want = truthFigures(city, period);
+      const row = rows.get(city)!;
+      for (const i of indicators) expect(row[i], `${city} ${i}`).toBe(want[i]);
+      const people = await walk('beneficiaries', 'nodes { personKey }', { cities: [city], intakeMonths: months });
+      expect(new Set(people.map((n) => n.personKey)).size).toBe(row.beneficiaries);
+      const projects = await walk('civicProjects', 'nodes { id }', { cities: [city], signedMonths: months });
+      expect(projects.length).toBe(row.civicProjectsSigned);
+      // A placement runs in the period when it starts by its last month and does not end before its first.
+      const placements = await walk('placements', 'nodes { fromMonth toMonth beneficiary { id } }', { cities: [city] });
+      const running = placements.filter((p) => p.fromMonth <= months.to && (p.toMonth === null || p.toMonth >= months.from));
+      expect(new Set(running.map((p) => p.beneficiary.id)).size).toBe(row.housingSupported);
+    }
+  });
+});
+
+/** Every node of a list, page by page; checks that the total is what the walk returns. */
+async function walk(list: string, selection: string, filter: Record<string, unknown>): Promise<Array<Record<string, any>>> {
+  const filterType = { beneficiaries: 'BeneficiaryFilter', placements: 'PlacementFilter', enrollments: 'EnrollmentFilter', civicProjects: 'CivicProjectFilter' }[list];
+  const nodes: Array<Record<string, any>> = [];
+  let after: string | null = null;
+  let total = -1;
+  for (let page = 0; page < 200; page++) {
+    const r: GraphQLResponse = await ask(`query($filter: ${filterType}, $after: String) { ${list}(filter: $filter, first: 500, after: $after) { totalCount ${selection} pageInfo { hasNextPage endCursor } coverage { missing { city { code } } } } }`, { filter, after });
+    expectNoErrors(r);
+    const conn = r.data![list];
+    expect(conn.coverage.missing).toEqual([]);
+    if (total < 0) total = conn.totalCount;
+    expect(conn.totalCount).toBe(total);
+    nodes.push(...conn.nodes);
+    if (!conn.pageInfo.hasNextPage) break;
+    after = conn.pageInfo.endCursor;
+  }
+  expect(nodes.length).toBe(total);
+  return nodes;
+}
+
+describe('totals that mean one thing', () => {
+  it("equal, for every city and kind of record, what a walk returns, what the city's data quality accepts, and the truth", async () => {
+    const q = await ask('{ cities { code dataQuality { entity received accepted rejected } } }');
+    expectNoErrors(q);
+    const quality = new Map<string, Array<Record<string, any>>>(q.data!.cities.map((c: Record<string, any>) => [c.code, c.dataQuality]));
+    const lists = { beneficiaries: 'beneficiaries', placements: 'placements', enrollments: 'enrollments', civicProjects: 'civicProjects' } as const;
+    const fields = Object.entries(lists).map(([entity, list]) => `${entity}: ${list}(filter: { cities: [$city] }, first: 0) { totalCount coverage { rejected } }`).join(' ');
+    for (const city of stack.sandbox.truth.keys()) {
+      const r = await ask(`query($city: ID!) { ${fields} }`, { city });
+      expectNoErrors(r);
+      for (const entity of Object.keys(lists) as Array<keyof typeof lists>) {
+        const want = truthOf(city).quality[entity];
+        const dq = quality.get(city)!.find((x) => x.entity === entity)!;
+        expect(dq, `${city} ${entity}`).toMatchObject({ received: want.received, accepted: want.accepted, rejected: want.rejected });
+        expect(r.data![entity].totalCount, `${city} ${entity}`).toBe(want.accepted);
+        expect(r.data![entity].coverage.rejected, `${city} ${entity}`).toBe(want.rejected);
+      }
+    }
+  });
+
+  it('name a city whose system renamed a field as DEGRADED, with the main reasons, instead of calling the answer complete', async () => {
+    const city = registered.find((c) => c.sources.some((s) => s.kind === 'rest' && s.domains.includes('people')) && stack.sandbox.truth.has(c.code))!;
+    const source = city.sources.find((s) => s.kind === 'rest' && s.domains.includes('people'))!;
+    const field = (source.entities.beneficiaries!.fields as Record<string, string>).fiscalCode!;
+    await stack.sandbox.setFaults(`${city.code}/${source.id}=rename:${field}`);
+    try {
+      const r = await ask(`query($city: ID!) {
+        beneficiaries(filter: { cities: [$city, "090064"] }, first: 10) { totalCount coverage { citiesAnswered missing { city { code } } degraded { city { code } reason } rejected } }
+        city(code: $city) { source { status statusReason } }
+        report(edition: LGNET3) { totals { coverage { degraded { city { code } reason } } } }
+      }`, { city: city.code });
+      expectNoErrors(r);
+      const list = r.data!.beneficiaries;
+      const held = stack.sandbox.population.get(city.code)!.beneficiaries.length;
+      expect(list.totalCount).toBe(truthOf('090064').quality.beneficiaries.accepted);
+      expect(list.coverage.rejected).toBe(held + truthOf('090064').quality.beneficiaries.rejected);
+      expect(list.coverage.missing).toEqual([]);
+      expect(list.coverage.degraded).toEqual([{ city: { code: city.code }, reason: expect.stringMatching(new RegExp(`${held} of ${held} beneficiaries rejected \\(MISSING_FIELD ${held}\\)`)) }]);
+      expect(r.data!.city.source).toMatchObject({ status: 'DEGRADED', statusReason: expect.stringContaining('MISSING_FIELD') });
+      expect(r.data!.report.totals.coverage.degraded.map((d: { city: { code: string } }) => d.city.code)).toContain(city.code);
+    } finally {
+      await stack.sandbox.setFaults('');
+    }
+  });
+
+  it('leave a city that is down out of the totals, and name it in the coverage of the report', async () => {
+    const down = '072006';
+    await stack.sandbox.setFaults(`${down}=down`);
+    try {
+      const info = editions.find((e) => e.edition === 'LGNET3')!;
+      const r = await ask(REPORT, { edition: 'LGNET3' });
+      const report = r.data!.report;
+      const row = report.cities.find((c: { city: { code: string } }) => c.city.code === down);
+      for (const i of indicators) expect(row[i]).toBeNull();
+      expect(row.coverage.missing.map((m: { city: { code: string } }) => m.city.code)).toEqual([down]);
+      expect(r.errors?.every((e) => e.extensions?.city === down && e.extensions?.code === 'CITY_UNAVAILABLE')).toBe(true);
+      const others = connected('LGNET3').filter((c) => c !== down);
+      for (const i of indicators) expect(report.totals[i], i).toBe(others.reduce((n, c) => n + truthFigures(c, info)[i], 0));
+      expect(report.totals.coverage).toMatchObject({ citiesAsked: others.length + 1, citiesAnswered: others.length });
+      expect(report.totals.coverage.missing.map((m: { city: { code: string } }) => m.city.code)).toEqual([down]);
+    } finally {
+      await stack.sandbox.setFaults('');
+    }
+  });
+});
