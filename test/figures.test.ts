@@ -160,6 +160,104 @@ async function walk(list: string, selection: string, filter: Record<string, unkn
   return nodes;
 }
 
+describe('breakdowns', () => {
+  const lgnet3 = editions.find((e) => e.edition === 'LGNET3')!;
+  const FIGURES_OF = (field: string) => /* GraphQL */ `
+    query($cities: [ID!], $from: Date, $to: Date, $by: [Dimension!]!) {
+      ${field}(cities: $cities, from: $from, to: $to, by: $by) {
+        by total persons groups { keys count persons citiesMissing { code } averageDays medianDays }
+        coverage { citiesAsked citiesAnswered missing { city { code } } }
+      }
+    }
+  `;
+
+  it('count, city by city, the same people, placements and projects as the report of the same period', async () => {
+    const period = { from: lgnet3.from, to: lgnet3.to };
+    const [report, people, housing, projects] = await Promise.all([
+      ask(REPORT, { edition: 'LGNET3' }),
+      ask(FIGURES_OF('beneficiaryFigures'), { ...period, by: ['CITY'] }),
+      ask(FIGURES_OF('placementFigures'), { ...period, by: ['CITY'] }),
+      ask(FIGURES_OF('civicProjectFigures'), { ...period, by: ['CITY'] }),
+    ]);
+    for (const r of [report, people, housing, projects]) expectNoErrors(r);
+    const rows = new Map<string, Record<string, number>>(report.data!.report.cities.map((c: Record<string, any>) => [c.city.code, c]));
+    const bucket = (table: Record<string, any>, city: string) => table.groups.find((g: { keys: string[] }) => g.keys[0] === city);
+    for (const [city, row] of rows) {
+      expect(bucket(people.data!.beneficiaryFigures, city).persons, city).toBe(row.beneficiaries);
+      expect(bucket(housing.data!.placementFigures, city).persons, city).toBe(row.housingSupported);
+      expect(bucket(projects.data!.civicProjectFigures, city).count, city).toBe(row.civicProjectsSigned);
+    }
+    // Every registered city has its bucket, those outside the edition with a count of zero.
+    expect(people.data!.beneficiaryFigures.groups.map((g: { keys: string[] }) => g.keys[0])).toEqual(registered.map((c) => c.code).sort());
+    const outside = registered.find((c) => !c.editions.includes('LGNET3'))!;
+    expect(bucket(people.data!.beneficiaryFigures, outside.code)).toMatchObject({ count: 0, persons: 0, citiesMissing: [] });
+    expect(people.data!.beneficiaryFigures.persons).toBe(report.data!.report.totals.uniquePersons);
+  });
+
+  it('show every month of the period, and every channel, with zeros, adding up to the total', async () => {
+    const period = { from: '2024-01-01', to: '2024-12-31' };
+    const r = await ask(FIGURES_OF('beneficiaryFigures'), { ...period, by: ['MONTH', 'CHANNEL'] });
+    expectNoErrors(r);
+    const table = r.data!.beneficiaryFigures;
+    expect(table.groups).toHaveLength(12 * 3);
+    expect(table.groups.reduce((n: number, g: { count: number }) => n + g.count, 0)).toBe(table.total);
+    const want = [...stack.sandbox.truth.values()].flatMap((t) => t.accepted.beneficiaries).filter((b) => b.intake.date >= period.from && b.intake.date <= period.to);
+    expect(table.total).toBe(want.length);
+    const march = want.filter((b) => b.intake.date.startsWith('2024-03') && b.intake.channel === 'MOBILE_UNIT').length;
+    expect(table.groups.find((g: { keys: string[] }) => g.keys.join() === '2024-03,MOBILE_UNIT').count).toBe(march);
+  });
+
+  it("count enrolments of a service the city sent broken under UNKNOWN, and lose none", async () => {
+    const r = await ask(FIGURES_OF('enrollmentFigures'), { by: ['SERVICE_CATEGORY'] });
+    expectNoErrors(r);
+    const table = r.data!.enrollmentFigures;
+    const truths = [...stack.sandbox.truth.values()];
+    expect(table.total).toBe(truths.reduce((n, t) => n + t.accepted.enrollments.length, 0));
+    const unknown = truths.reduce((n, t) => n + t.accepted.enrollments.filter((e) => t.rejected.services.has(e.serviceId)).length, 0);
+    expect(unknown).toBeGreaterThan(0);
+    expect(table.groups.find((g: { keys: string[] }) => g.keys[0] === 'UNKNOWN').count).toBe(unknown);
+    expect(table.groups.reduce((n: number, g: { count: number }) => n + g.count, 0)).toBe(table.total);
+  });
+
+  it('give placements their average and median length in days', async () => {
+    const r = await ask(FIGURES_OF('placementFigures'), { cities: ['082053'], by: ['HOUSING_KIND'] });
+    expectNoErrors(r);
+    const t = truthOf('082053');
+    const kinds = new Map(t.accepted.housingResources.map((x) => [x.localId, x.kind]));
+    const ended = t.accepted.placements.filter((p) => p.to !== null && kinds.get(p.resourceId) === 'PROTECTED_SHELTER');
+    const days = ended.map((p) => (Date.parse(p.to!) - Date.parse(p.from)) / 86_400_000).sort((a, b) => a - b);
+    const group = r.data!.placementFigures.groups.find((g: { keys: string[] }) => g.keys[0] === 'PROTECTED_SHELTER');
+    expect(days.length).toBeGreaterThan(1);
+    expect(group.averageDays).toBeCloseTo(days.reduce((n, x) => n + x, 0) / days.length, 6);
+    const mid = days.length >> 1;
+    expect(group.medianDays).toBe(days.length % 2 ? days[mid] : (days[mid - 1]! + days[mid]!) / 2);
+  });
+
+  it('refuse a dimension that does not apply, naming it', async () => {
+    const r = await ask(FIGURES_OF('civicProjectFigures'), { by: ['HOUSING_KIND'] });
+    expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(r.errors?.[0]?.message).toMatch(/HOUSING_KIND/);
+  });
+
+  it('count the persons taken in charge in more than one city once each, with the pairs of cities they moved between', async () => {
+    const r = await ask('{ movers(top: 3) { persons pairs { from { code } to { code } persons } coverage { citiesAnswered citiesAsked } } }');
+    expectNoErrors(r);
+    const stays = new Map<string, Array<{ city: string; date: string }>>();
+    for (const [city, t] of stack.sandbox.truth) for (const b of t.accepted.beneficiaries) stays.set(b.fiscalCode, [...(stays.get(b.fiscalCode) ?? []), { city, date: b.intake.date }]);
+    const moved = [...stays.values()].filter((s) => new Set(s.map((x) => x.city)).size > 1);
+    expect(moved.length).toBeGreaterThan(0);
+    expect(r.data!.movers.persons).toBe(moved.length);
+    const pairs = new Map<string, number>();
+    for (const s of moved) {
+      s.sort((a, b) => a.date.localeCompare(b.date));
+      for (let i = 1; i < s.length; i++) if (s[i]!.city !== s[i - 1]!.city) pairs.set(`${s[i - 1]!.city}>${s[i]!.city}`, (pairs.get(`${s[i - 1]!.city}>${s[i]!.city}`) ?? 0) + 1);
+    }
+    const top = r.data!.movers.pairs[0];
+    expect(top.persons).toBe(Math.max(...pairs.values()));
+    expect(pairs.get(`${top.from.code}>${top.to.code}`)).toBe(top.persons);
+  });
+});
+
 describe('totals that mean one thing', () => {
   it("equal, for every city and kind of record, what a walk returns, what the city's data quality accepts, and the truth", async () => {
     const q = await ask('{ cities { code dataQuality { entity received accepted rejected } } }');
@@ -220,6 +318,14 @@ describe('totals that mean one thing', () => {
       for (const i of indicators) expect(report.totals[i], i).toBe(others.reduce((n, c) => n + truthFigures(c, info)[i], 0));
       expect(report.totals.coverage).toMatchObject({ citiesAsked: others.length + 1, citiesAnswered: others.length });
       expect(report.totals.coverage.missing.map((m: { city: { code: string } }) => m.city.code)).toEqual([down]);
+      // "None in March" and "March not known for this city" are different answers.
+      const months = await ask('{ beneficiaryFigures(from: "2024-03-01", to: "2024-03-31", by: [MONTH, CITY]) { groups { keys count citiesMissing { code } } } }');
+      for (const g of months.data!.beneficiaryFigures.groups) {
+        expect(g.citiesMissing, g.keys.join()).toEqual(g.keys[1] === down ? [{ code: down }] : []);
+        if (g.keys[1] === down) expect(g.count).toBe(0);
+      }
+      const byMonth = await ask('{ beneficiaryFigures(from: "2024-03-01", to: "2024-03-31", by: [MONTH]) { groups { keys count citiesMissing { code } } } }');
+      expect(byMonth.data!.beneficiaryFigures.groups).toEqual([{ keys: ['2024-03'], count: expect.any(Number), citiesMissing: [{ code: down }] }]);
     } finally {
       await stack.sandbox.setFaults('');
     }

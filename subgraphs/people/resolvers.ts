@@ -12,6 +12,60 @@ import { month, monthRange, type MonthRangeInput } from '../shared/scalars.ts';
 import { walk, type WalkArgs } from '../shared/walk.ts';
 import { countCities, editionCities, parseRowKey, parseTotalsKey, type Period, type ReportRow, type ReportTotalsRef } from '../shared/report.ts';
 import { IntakeChannel } from '../../schema/code-lists.ts';
+import { breakdown, personDimensions, personValues, type OpenPeriod } from '../shared/breakdown.ts';
+import type { BreakdownArgs } from '../shared/figures.ts';
+import { askCities, coverageOf } from '../shared/fan-out.ts';
+
+/** A city's valid beneficiaries taken in charge in the period. */
+async function intakesIn(ctx: SubgraphContext, city: string, period: OpenPeriod) {
+  const range = { ...(period.from ? { from: period.from } : {}), ...(period.to ? { to: period.to } : {}) };
+  return ctx.fleet.adapter(city)!.list('beneficiaries', { offset: 0, limit: Infinity, where: period.from || period.to ? { 'intake.date': range } : {} }, ctx.call);
+}
+
+/** Most pairs of cities a movers answer lists. */
+const MAX_PAIRS = 100;
+
+async function movers(ctx: SubgraphContext, args: { from?: string | null; to?: string | null; top?: number | null }) {
+  const top = args.top ?? 10;
+  if (!Number.isInteger(top) || top < 1 || top > MAX_PAIRS) throw badInput(`top must be between 1 and ${MAX_PAIRS}; got ${top}`);
+  if (args.from && args.to && args.from > args.to) throw badInput(`from (${args.from}) is after to (${args.to})`);
+  const cities = ctx.fleet.citiesServing('people');
+  const fan = await askCities(ctx, cities, (city) => intakesIn(ctx, city, { from: args.from ?? null, to: args.to ?? null }));
+  // Each person's intakes, in date order: a move is from one city to the next.
+  const stays = new Map<string, Array<{ city: string; date: string }>>();
+  for (const a of fan.answers) {
+    for (const b of a.value.items) {
+      const list = stays.get(b.personKey) ?? [];
+      list.push({ city: b.city, date: b.intake.date });
+      stays.set(b.personKey, list);
+    }
+  }
+  let persons = 0;
+  const pairs = new Map<string, Set<string>>();
+  for (const [key, list] of stays) {
+    if (new Set(list.map((x) => x.city)).size < 2) continue;
+    persons++;
+    list.sort((x, y) => x.date.localeCompare(y.date) || x.city.localeCompare(y.city));
+    for (let i = 1; i < list.length; i++) {
+      if (list[i]!.city === list[i - 1]!.city) continue;
+      const pair = `${list[i - 1]!.city}>${list[i]!.city}`;
+      pairs.set(pair, (pairs.get(pair) ?? new Set()).add(key));
+    }
+  }
+  const coverage = coverageOf(ctx, 'people', cities, fan.failures);
+  coverage.rejected = fan.answers.reduce((n, a) => n + a.value.rejected, 0);
+  return {
+    persons,
+    pairs: [...pairs]
+      .map(([pair, set]) => {
+        const [from, to] = pair.split('>') as [string, string];
+        return { from: { code: from }, to: { code: to }, persons: set.size };
+      })
+      .sort((a, b) => b.persons - a.persons || a.from.code.localeCompare(b.from.code) || a.to.code.localeCompare(b.to.code))
+      .slice(0, top),
+    coverage,
+  };
+}
 
 /** The channels of the programme's "taken in charge" indicator. */
 const TAKEN_IN_CHARGE_CHANNELS: ReadonlySet<string> = new Set(['MOBILE_UNIT', 'ONE_STOP_SHOP']);
@@ -89,6 +143,21 @@ export function beneficiaryWhere(filter: BeneficiaryFilter | null | undefined): 
 
 export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
   Query: {
+    beneficiaryFigures: (_: unknown, args: BreakdownArgs, ctx: SubgraphContext) =>
+      breakdown(ctx, {
+        domain: 'people',
+        what: 'beneficiaries',
+        allowed: personDimensions,
+        args,
+        facts: async (city, period) => {
+          const page = await intakesIn(ctx, city, period);
+          return {
+            facts: page.items.map((b) => ({ city, personKey: b.personKey, values: { ...personValues(b), MONTH: month(b.intake.date)! } })),
+            rejected: page.rejected,
+          };
+        },
+      }),
+    movers: (_: unknown, args: { from?: string | null; to?: string | null; top?: number | null }, ctx: SubgraphContext) => movers(ctx, args),
     beneficiaries: (_: unknown, args: WalkArgs & { filter?: BeneficiaryFilter | null }, ctx: SubgraphContext) =>
       walk(ctx, { entity: 'beneficiaries', domain: 'people', label: 'beneficiaries', requestedCities: args.filter?.cities, where: beneficiaryWhere(args.filter), args }),
 

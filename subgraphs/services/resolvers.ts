@@ -10,6 +10,8 @@ import { month, monthRange, type MonthRangeInput } from '../shared/scalars.ts';
 import { beneficiaryRef, idOf, listAcross, loadById, loadChildren, loadReferenced, personOf } from '../shared/records.ts';
 import { walk, type WalkArgs } from '../shared/walk.ts';
 import { oneFigureResolvers, type Period } from '../shared/report.ts';
+import { breakdown, personDimensions, personsOf, personValues } from '../shared/breakdown.ts';
+import { daysBetween, NONE, UNKNOWN, type BreakdownArgs } from '../shared/figures.ts';
 
 /** Projects signed in the period (their signing date in it), whatever their status now. */
 async function civicProjectsSigned(ctx: SubgraphContext, city: string, period: Period): Promise<{ value: number; rejected: number }> {
@@ -22,6 +24,60 @@ export const servicesResolvers: GraphQLResolverMap<SubgraphContext> = {
   Query: {
     services: (_: unknown, args: { filter?: { cities?: string[] | null; categories?: string[] | null } | null; maxStaleness?: number | null }, ctx: SubgraphContext) =>
       listAcross(ctx, 'services', 'services', args.filter?.cities, args.filter?.categories ? { category: args.filter.categories } : {}, args.maxStaleness),
+    enrollmentFigures: (_: unknown, args: BreakdownArgs, ctx: SubgraphContext) =>
+      breakdown(ctx, {
+        domain: 'services',
+        what: 'enrolments',
+        allowed: [...personDimensions, 'SERVICE_CATEGORY'],
+        args,
+        facts: async (city, period) => {
+          const adapter = ctx.fleet.adapter(city)!;
+          const [page, services, persons] = await Promise.all([
+            adapter.list('enrollments', { offset: 0, limit: Infinity, where: period.to ? { from: { to: period.to } } : {} }, ctx.call),
+            adapter.list('services', { offset: 0, limit: Infinity }, ctx.call),
+            personsOf(ctx, city),
+          ]);
+          const categories = new Map(services.items.map((x) => [x.localId, x.category]));
+          const running = page.items.filter((e) => !period.from || e.to === null || e.to >= period.from);
+          return {
+            facts: running.map((e) => {
+              const person = persons.get(e.beneficiaryId);
+              return {
+                city,
+                personKey: person?.personKey ?? `${city}:${e.beneficiaryId}`,
+                values: { ...(person ? personValues(person) : {}), MONTH: month(e.from)!, SERVICE_CATEGORY: categories.get(e.serviceId) ?? UNKNOWN },
+                days: e.to === null ? null : daysBetween(e.from, e.to),
+              };
+            }),
+            rejected: page.rejected,
+          };
+        },
+      }),
+    civicProjectFigures: (_: unknown, args: BreakdownArgs, ctx: SubgraphContext) =>
+      breakdown(ctx, {
+        domain: 'services',
+        what: 'civic projects',
+        allowed: [...personDimensions, 'CIVIC_PROJECT_STATUS'],
+        args,
+        facts: async (city, period) => {
+          const range = { ...(period.from ? { from: period.from } : {}), ...(period.to ? { to: period.to } : {}) };
+          const [page, persons] = await Promise.all([
+            ctx.fleet.adapter(city)!.list('civicProjects', { offset: 0, limit: Infinity, where: period.from || period.to ? { signedOn: range } : {} }, ctx.call),
+            personsOf(ctx, city),
+          ]);
+          return {
+            facts: page.items.map((c) => {
+              const person = persons.get(c.beneficiaryId);
+              return {
+                city,
+                personKey: person?.personKey ?? `${city}:${c.beneficiaryId}`,
+                values: { ...(person ? personValues(person) : {}), MONTH: month(c.signedOn) ?? NONE, CIVIC_PROJECT_STATUS: c.status },
+              };
+            }),
+            rejected: page.rejected,
+          };
+        },
+      }),
     enrollments: (_: unknown, args: WalkArgs & { filter?: { cities?: string[] | null; startMonths?: MonthRangeInput | null } | null }, ctx: SubgraphContext) => {
       const months = monthRange(args.filter?.startMonths, 'startMonths');
       return walk(ctx, { entity: 'enrollments', domain: 'services', label: 'enrolments', requestedCities: args.filter?.cities, where: months ? { from: months } : {}, args });
