@@ -4,6 +4,7 @@
  * quality and the sandbox's own truth (worked out from its population and
  * the records it broke, without any adapter) all count the same records.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCityConfigs } from '../adapters/config.ts';
 import { defaultCitiesDir } from '../adapters/fleet.ts';
@@ -255,6 +256,48 @@ describe('breakdowns', () => {
     const top = r.data!.movers.pairs[0];
     expect(top.persons).toBe(Math.max(...pairs.values()));
     expect(pairs.get(`${top.from.code}>${top.to.code}`)).toBe(top.persons);
+  });
+});
+
+describe('docs/QUERIES.md', () => {
+  const page = readFileSync(new URL('../docs/QUERIES.md', import.meta.url), 'utf8');
+  const queries = [...page.matchAll(/^## (.+)\n[\s\S]*?```graphql\n([\s\S]*?)```/gm)].map((m) => [m[1]!, m[2]!] as const);
+
+  it('holds a query for each common question', () => {
+    expect(queries.length).toBeGreaterThanOrEqual(12);
+  });
+
+  it.each(queries)('answers "%s" as written, with data and no error', async (_title, query) => {
+    const r = await ask(query);
+    expectNoErrors(r);
+    expect(Object.values(r.data!).every((v) => v !== null)).toBe(true);
+  });
+});
+
+describe('the AMIF common indicators', () => {
+  it('count participants in language courses once across cities, by gender and age bracket, and list what the data cannot support', async () => {
+    const period = { from: '2024-01-01', to: '2024-12-31' };
+    const r = await ask('query($from: Date!, $to: Date!) { euIndicators(from: $from, to: $to) { indicators { id wording value notSupportedBecause byGenderAndAge { sex ageBracket count } } coverage { citiesAnswered citiesAsked } } }', period);
+    expectNoErrors(r);
+    const byId = new Map<string, Record<string, any>>(r.data!.euIndicators.indicators.map((i: Record<string, any>) => [i.id, i]));
+    const language = byId.get('O.2.3.1')!;
+    expect(language.wording).toBe('the number of participants in a language course');
+    const learners = new Set<string>();
+    for (const t of stack.sandbox.truth.values()) {
+      const courses = new Set(t.accepted.services.filter((x) => x.category === 'LANGUAGE_COURSE').map((x) => x.localId));
+      const persons = new Map(t.accepted.beneficiaries.map((b) => [b.localId, b.fiscalCode]));
+      for (const e of t.accepted.enrollments) {
+        if (courses.has(e.serviceId) && e.from <= period.to && (e.to === null || e.to >= period.from)) learners.add(persons.get(e.beneficiaryId)!);
+      }
+    }
+    expect(learners.size).toBeGreaterThan(0);
+    expect(language.value).toBe(learners.size);
+    expect(language.byGenderAndAge.reduce((n: number, c: { count: number }) => n + c.count, 0)).toBe(language.value);
+    expect(byId.get('O.2.3')!.value).toBeGreaterThanOrEqual(language.value);
+    // What the records cannot tell is said, not estimated.
+    const satisfaction = byId.get('R.2.9')!;
+    expect(satisfaction).toMatchObject({ value: null, byGenderAndAge: null });
+    expect(satisfaction.notSupportedBecause).toMatch(/\w/);
   });
 });
 

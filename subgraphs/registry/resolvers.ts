@@ -10,6 +10,7 @@ import { readAuditEntries } from '../../access/audit.ts';
 import { asCityError, badInput } from '../../schema/errors.ts';
 import { shown } from '../shared/fan-out.ts';
 import type { SubgraphContext } from '../shared/context.ts';
+import { euIndicators } from './eu-indicators.ts';
 import { editions, indicatorDescriptions, reportIndicators, type EditionInfo, type ReportIndicator } from '../../schema/editions.ts';
 import type { Edition } from '../../schema/code-lists.ts';
 import type { CoverageResult } from '../shared/fan-out.ts';
@@ -121,6 +122,7 @@ export const registryResolvers: GraphQLResolverMap<SubgraphContext> = {
       return cityByCode(ctx, args.code);
     },
     editions: () => editions,
+    euIndicators: (_: unknown, args: { from: string; to: string }, ctx: SubgraphContext) => euIndicators(ctx, args),
     report: (_: unknown, args: { edition: Edition; from?: string | null; to?: string | null }, ctx: SubgraphContext) => {
       const period = periodOf(args.edition, args.from, args.to);
       return {
