@@ -118,6 +118,39 @@ describe('the programme report', () => {
     }
   });
 
+  it('is published to the dashboard role whole, with small counts withheld in every column so that none can be worked back out', async () => {
+    const dashboard = await stack.token('dashboard');
+    const text = readFileSync(new URL('../gateway/operations/dashboard/dashboard-report.graphql', import.meta.url), 'utf8');
+    let withheld = 0;
+    for (const { edition } of editions) {
+      const [published, exact] = await Promise.all([
+        gql(stack.gatewayUrl, text, { edition }, { authorization: `Bearer ${dashboard}` }),
+        ask(REPORT, { edition }),
+      ]);
+      expectNoErrors(exact);
+      expect((published.errors ?? []).every((e) => e.extensions?.code === 'SMALL_COUNT_SUPPRESSED'), JSON.stringify(published.errors)).toBe(true);
+      const rows = published.data!.report.cities as Array<Record<string, any>>;
+      const exactRows = new Map<string, Record<string, any>>(exact.data!.report.cities.map((c: Record<string, any>) => [c.city.code, c]));
+      for (const i of indicators) {
+        const nulls = rows.filter((r) => r[i] === null);
+        for (const r of rows) {
+          const value = exactRows.get(r.city.code)![i];
+          if (value >= 1 && value < 5) expect(r[i], `${edition} ${r.city.code} ${i}`).toBeNull();
+          if (r[i] !== null) expect(r[i]).toBe(value);
+        }
+        // One withheld cell beside a published total would be the total less the others.
+        if (published.data!.report.totals[i] !== null) expect(nulls.length).not.toBe(1);
+        withheld += nulls.length;
+        const target = rows.find((r) => r[i] === null)?.targets.find((t: { indicator: string }) => t.indicator === i);
+        if (target) expect(target).toMatchObject({ value: null, progress: null });
+      }
+    }
+    expect(withheld).toBeGreaterThan(0);
+    // Another period could be subtracted from the published one: not for the dashboard.
+    const other = await gql(stack.gatewayUrl, '{ report(edition: LGNET3, from: "2024-01-01") { totals { beneficiaries } } }', undefined, { authorization: `Bearer ${dashboard}` });
+    expect(other.errors?.[0]?.extensions?.code).toBe('OPERATION_NOT_ALLOWED');
+  });
+
   it('over a period of its own counts the same records as the lists walked over that period', async () => {
     const period = { from: '2024-03-01', to: '2024-08-31' };
     const months = { from: '2024-03', to: '2024-08' };

@@ -10,7 +10,7 @@ import type { SubgraphContext } from '../shared/context.ts';
 import { idOf, loadRecord, refOf } from '../shared/records.ts';
 import { month, monthRange, type MonthRangeInput } from '../shared/scalars.ts';
 import { walk, type WalkArgs } from '../shared/walk.ts';
-import { countCities, editionCities, parseRowKey, parseTotalsKey, type Period, type ReportRow, type ReportTotalsRef } from '../shared/report.ts';
+import { citiesForRow, countCities, editionCities, parseRowKey, parseTotalsKey, shownCell, TOTAL, type Period, type ReportRow, type ReportTotalsRef } from '../shared/report.ts';
 import { IntakeChannel } from '../../schema/code-lists.ts';
 import { breakdown, personDimensions, personValues, type OpenPeriod } from '../shared/breakdown.ts';
 import type { BreakdownArgs } from '../shared/figures.ts';
@@ -103,10 +103,19 @@ async function peopleFigures(ctx: SubgraphContext, city: string, period: Period)
 const countPeople = (ctx: SubgraphContext, period: Period, cities: readonly string[]) =>
   countCities(ctx, 'people', 'people', period, cities, (city, p) => peopleFigures(ctx, city, p));
 
+/** One column of people figures: per city counted, its value. */
+const column = (values: ReadonlyMap<string, PeopleFigures>, figure: 'beneficiaries' | 'takenInCharge') => new Map([...values].map(([city, f]) => [city, f[figure]]));
+
 /** A row's people figures; null figures when the city could not be counted. */
 async function rowFigures(ctx: SubgraphContext, row: ReportRow) {
-  const counted = await countPeople(ctx, row, [row.city]);
-  return { figures: counted.values.get(row.city) ?? null, coverage: counted.coverage };
+  const counted = await countPeople(ctx, row, citiesForRow(ctx, row));
+  const own = counted.values.get(row.city) ?? null;
+  return {
+    beneficiaries: shownCell(ctx, 'CityReport.beneficiaries', row.city, column(counted.values, 'beneficiaries')),
+    takenInCharge: shownCell(ctx, 'CityReport.takenInCharge', row.city, column(counted.values, 'takenInCharge')),
+    byChannel: own?.byChannel ?? null,
+    coverage: (await countPeople(ctx, row, [row.city])).coverage,
+  };
 }
 
 async function totalsFigures(ctx: SubgraphContext, totals: ReportTotalsRef) {
@@ -116,8 +125,8 @@ async function totalsFigures(ctx: SubgraphContext, totals: ReportTotalsRef) {
   const unique = new Set<string>();
   for (const x of all) for (const k of x.personKeys) unique.add(k);
   return {
-    beneficiaries: sum((x) => x.beneficiaries),
-    takenInCharge: sum((x) => x.takenInCharge),
+    beneficiaries: shownCell(ctx, 'ReportTotals.beneficiaries', TOTAL, column(counted.values, 'beneficiaries')),
+    takenInCharge: shownCell(ctx, 'ReportTotals.takenInCharge', TOTAL, column(counted.values, 'takenInCharge')),
     byChannel: IntakeChannel.options.map((channel) => ({ channel, count: sum((x) => x.byChannel.find((c) => c.channel === channel)!.count) })),
     uniquePersons: unique.size,
     coverage: counted.coverage,
@@ -172,9 +181,9 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
 
   CityReport: {
     __resolveReference: (ref: { key: string }, ctx: SubgraphContext) => parseRowKey(ctx, ref.key),
-    beneficiaries: (row: ReportRow, _: unknown, ctx: SubgraphContext) => rowFigures(ctx, row).then((r) => r.figures?.beneficiaries ?? null),
-    takenInCharge: (row: ReportRow, _: unknown, ctx: SubgraphContext) => rowFigures(ctx, row).then((r) => r.figures?.takenInCharge ?? null),
-    takenInChargeByChannel: (row: ReportRow, _: unknown, ctx: SubgraphContext) => rowFigures(ctx, row).then((r) => r.figures?.byChannel ?? null),
+    beneficiaries: (row: ReportRow, _: unknown, ctx: SubgraphContext) => rowFigures(ctx, row).then((r) => r.beneficiaries),
+    takenInCharge: (row: ReportRow, _: unknown, ctx: SubgraphContext) => rowFigures(ctx, row).then((r) => r.takenInCharge),
+    takenInChargeByChannel: (row: ReportRow, _: unknown, ctx: SubgraphContext) => rowFigures(ctx, row).then((r) => r.byChannel),
     peopleCoverage: (row: ReportRow, _: unknown, ctx: SubgraphContext) => rowFigures(ctx, row).then((r) => r.coverage),
   },
   ReportTotals: {

@@ -7,7 +7,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { ResolvedCity } from '../../adapters/config.ts';
 import type { SourceStatus } from '../../adapters/port.ts';
 import { readAuditEntries } from '../../access/audit.ts';
-import { asCityError, badInput } from '../../schema/errors.ts';
+import { asCityError, badInput, forbidden } from '../../schema/errors.ts';
 import { shown } from '../shared/fan-out.ts';
 import type { SubgraphContext } from '../shared/context.ts';
 import { euIndicators } from './eu-indicators.ts';
@@ -124,6 +124,10 @@ export const registryResolvers: GraphQLResolverMap<SubgraphContext> = {
     editions: () => editions,
     euIndicators: (_: unknown, args: { from: string; to: string }, ctx: SubgraphContext) => euIndicators(ctx, args),
     report: (_: unknown, args: { edition: Edition; from?: string | null; to?: string | null }, ctx: SubgraphContext) => {
+      // Two published periods could be subtracted from each other: the dashboard's figures are the edition's whole period.
+      if (ctx.caller.role === 'dashboard' && (args.from || args.to)) {
+        throw forbidden("The dashboard role reads the published report of an edition's whole period: from and to are for analysts and operators");
+      }
       const period = periodOf(args.edition, args.from, args.to);
       return {
         ...period,

@@ -11,6 +11,33 @@ import type { Domain } from '../../schema/code-lists.ts';
 import { badInput } from '../../schema/errors.ts';
 import type { SubgraphContext } from './context.ts';
 import { askCities, coverageOf, type CoverageResult } from './fan-out.ts';
+import { suppressTable } from '../../access/suppression.ts';
+
+/** The cell of a column that holds its total. */
+export const TOTAL = '@total';
+
+/**
+ * A figure of the report as the caller may see it. For the dashboard role the
+ * report is a published table: each column (the edition's cities that could
+ * be counted, and their total) passes through suppression together, so that a
+ * city's withheld count cannot be worked back out of the total less the
+ * others. `values` must then hold the whole column.
+ */
+export function shownCell(ctx: SubgraphContext, coordinate: string, cell: string, values: ReadonlyMap<string, number>): number | null {
+  let total = 0;
+  for (const v of values.values()) total += v;
+  if (ctx.caller.role !== 'dashboard') return cell === TOTAL ? total : (values.get(cell) ?? null);
+  const cells: Record<string, number> = { ...Object.fromEntries(values), [TOTAL]: total };
+  const { values: shown } = suppressTable({ cells, relations: [{ total: TOTAL, parts: [...values.keys()] }] }, { threshold: ctx.suppressionThreshold });
+  const value = shown[cell] ?? null;
+  if (value === null && cells[cell] !== undefined) ctx.suppressed.add(coordinate);
+  return value;
+}
+
+/** The cities whose figures a caller's row needs counted: the row's own city, or for the dashboard the whole column. */
+export function citiesForRow(ctx: SubgraphContext, row: ReportRow): string[] {
+  return ctx.caller.role === 'dashboard' ? editionCities(ctx, row.edition) : [row.city];
+}
 
 export interface Period {
   edition: Edition;
@@ -111,13 +138,14 @@ export function oneFigureResolvers(
   return {
     CityReport: {
       __resolveReference: (ref: { key: string }, ctx: SubgraphContext) => parseRowKey(ctx, ref.key),
-      [figure]: (row: ReportRow, _: unknown, ctx: SubgraphContext) => counted(ctx, row, [row.city]).then((c) => c.values.get(row.city) ?? null),
+      [figure]: (row: ReportRow, _: unknown, ctx: SubgraphContext) =>
+        counted(ctx, row, citiesForRow(ctx, row)).then((c) => shownCell(ctx, `CityReport.${figure}`, row.city, c.values)),
       [coverageField]: (row: ReportRow, _: unknown, ctx: SubgraphContext) => counted(ctx, row, [row.city]).then((c) => c.coverage),
     },
     ReportTotals: {
       __resolveReference: (ref: { key: string }) => parseTotalsKey(ref.key),
       [figure]: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) =>
-        counted(ctx, t, editionCities(ctx, t.edition)).then((c) => [...c.values.values()].reduce((n, v) => n + v, 0)),
+        counted(ctx, t, editionCities(ctx, t.edition)).then((c) => shownCell(ctx, `ReportTotals.${figure}`, TOTAL, c.values)),
       [coverageField]: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) => counted(ctx, t, editionCities(ctx, t.edition)).then((c) => c.coverage),
     },
   };
