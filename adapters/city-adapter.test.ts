@@ -9,6 +9,7 @@ import { createCityAdapter } from './city-adapter.ts';
 import type { ConnectorStatus, RawRow, SourceConnector } from './port.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { CityError } from '../schema/errors.ts';
+import { fiscalCodeCheckChar } from '../schema/fiscal-code.ts';
 import type { EntityName } from '../schema/records.ts';
 
 const dispatcher = new Agent();
@@ -160,5 +161,149 @@ describe('the city adapter', () => {
     const { adapter, calls } = setup();
     await expect(adapter.list('beneficiaries', { offset: 0, limit: 1 }, {})).rejects.toMatchObject({ code: 'CITY_NOT_CONFIGURED', city: '090064' });
     expect(calls).toEqual([]);
+  });
+});
+
+describe('whole reads of a snapshot source', () => {
+  /** A CSV-like source of people and their enrolments, whose exports a test replaces (a new version, new row objects). */
+  const snapshotSource = SourceConfig.parse({
+    kind: 'csv',
+    id: 'main',
+    domains: ['people', 'services'],
+    baseUrl: 'http://127.0.0.1:1',
+    auth: { header: 'X-API-Key', key: { env: 'LGNET_090064_MAIN_KEY' } },
+    dateFormat: 'yyyy-mm-dd',
+    vocabularies: {},
+    entities: {
+      beneficiaries: {
+        path: '/persone.csv',
+        fields: {
+          localId: 'id', fiscalCode: 'cf', givenName: 'nome', familyName: 'cognome', sex: 'sesso', birthDate: 'nascita',
+          citizenship: 'cittadinanza', permitType: 'permesso', vulnerabilities: 'vulnerabilita', intakeDate: 'presa',
+          intakeChannel: 'canale', intakeStatus: 'stato',
+        },
+      },
+      services: { path: '/servizi.csv', fields: { localId: 'id', name: 'nome', category: 'tipo' } },
+      enrollments: { path: '/iscrizioni.csv', fields: { localId: 'id', beneficiaryId: 'persona', serviceId: 'servizio', from: 'dal', to: 'al' } },
+    },
+  });
+  const snapshotCity = resolveCity(
+    CityConfig.parse({ code: '090064', name: 'Sassari', region: 'Sardegna', province: 'SS', editions: ['LGNET3'], sources: [snapshotSource] }),
+    { LGNET_090064_MAIN_KEY: 'test-key' },
+  );
+
+  const cf = (i: number) => {
+    const first15 = `RSSMRA8${i}A01Z10${i}`;
+    return first15 + fiscalCodeCheckChar(first15);
+  };
+  const person = (i: number, changes: Record<string, string> = {}): RawRow =>
+    Object.freeze({
+      id: `P${i}`, cf: cf(i), nome: 'Amina', cognome: 'Traoré', sesso: 'FEMALE', nascita: '1988-05-0' + i, cittadinanza: 'ML',
+      permesso: 'ASYLUM_SEEKER', vulnerabilita: '', presa: '2024-02-1' + i, canale: 'MOBILE_UNIT', stato: 'ACTIVE', ...changes,
+    });
+  const enrolment = (i: number, personId: string): RawRow => Object.freeze({ id: `E${i}`, persona: personId, servizio: 'S1', dal: '2024-03-01', al: '' });
+
+  function snapshotSetup(options: { versioned?: boolean } = {}) {
+    const versioned = options.versioned ?? true;
+    // P2 has no fiscal code: rejected, and its enrolment with it.
+    const exports = new Map<EntityName, { rows: RawRow[]; version: number }>([
+      ['beneficiaries', { rows: [person(1), person(2, { cf: '' }), person(3)], version: 1 }],
+      ['enrollments', { rows: [enrolment(1, 'P1'), enrolment(2, 'P2'), enrolment(3, 'P3')], version: 1 }],
+      ['services', { rows: [], version: 1 }],
+    ]);
+    const classified: string[] = [];
+    let clock = Date.parse('2025-03-10T12:00:00Z');
+    const connector: SourceConnector = {
+      kind: 'csv',
+      async page(entity, { offset, limit }) {
+        const file = exports.get(entity)!;
+        const page = { rows: file.rows.slice(offset, offset + limit), total: file.rows.length };
+        return versioned ? { ...page, version: `${entity}#${file.version}` } : page;
+      },
+      async lookup() {
+        return [];
+      },
+      status: () => ({ status: 'UP', asOf: null }),
+    };
+    const adapter = createCityAdapter(snapshotCity, {
+      personKeySecret: 'sixteen-chars-secret',
+      deps: { dispatcher, now: () => clock, logger: silentLogger },
+      createConnector: () => connector,
+      observeClassify: (read) => classified.push(`${read.entity} ${read.rows}`),
+    });
+    /** A new export of an entity: new row objects, a new version. */
+    const publish = (entity: EntityName, rows: RawRow[]) => {
+      const file = exports.get(entity)!;
+      exports.set(entity, { rows, version: file.version + 1 });
+    };
+    return { adapter, classified, publish, tick: (ms: number) => (clock += ms) };
+  }
+  const everything = { offset: 0, limit: Infinity } as const;
+  const ids = (items: ReadonlyArray<{ localId: string }>) => items.map((x) => x.localId);
+
+  it('maps and validates an export once, and answers later whole reads and the data quality from that result while the export is the same', async () => {
+    const { adapter, classified } = snapshotSetup();
+    const first = await adapter.list('beneficiaries', everything, {});
+    expect(classified).toEqual(['beneficiaries 3']);
+
+    const again = await adapter.list('beneficiaries', { ...everything, where: { 'intake.date': { from: '2024-02-13' } } }, {});
+    const quality = await adapter.dataQuality({});
+
+    // The persons are not classified again, neither for the filtered list nor for the sweep (nor for the enrolments' sake).
+    expect(classified.sort()).toEqual(['beneficiaries 3', 'enrollments 3', 'services 0']);
+    expect(ids(first.items)).toEqual(['P1', 'P3']);
+    expect(first).toMatchObject({ total: 3, accepted: 2, rejected: 1 });
+    expect(ids(again.items)).toEqual(['P3']);
+    expect(again).toMatchObject({ total: 1, rejected: 1 });
+    expect(quality.find((q) => q.entity === 'beneficiaries')).toMatchObject({ received: 3, accepted: 2, rejected: 1, reasons: [{ code: 'MISSING_FIELD', count: 1 }] });
+    expect(quality.find((q) => q.entity === 'enrollments')).toMatchObject({ received: 3, accepted: 2, rejected: 1, reasons: [{ code: 'PARENT_REJECTED', count: 1 }] });
+  });
+
+  it('classifies a new export again', async () => {
+    const { adapter, classified, publish } = snapshotSetup();
+    await adapter.list('beneficiaries', everything, {});
+    publish('beneficiaries', [person(1), person(2), person(3), person(4, { presa: '2024-13-01' })]);
+
+    const page = await adapter.list('beneficiaries', everything, {});
+
+    expect(classified).toEqual(['beneficiaries 3', 'beneficiaries 4']);
+    expect(ids(page.items)).toEqual(['P1', 'P2', 'P3']);
+    expect(page).toMatchObject({ total: 4, rejected: 1 });
+  });
+
+  it("keeps the records that hang off a person for as long as both their export and the persons' are the same", async () => {
+    const { adapter, classified, publish } = snapshotSetup();
+    const first = await adapter.list('enrollments', everything, {});
+    await adapter.list('enrollments', everything, {});
+    expect(classified).toEqual(['beneficiaries 3', 'enrollments 3']);
+    expect(ids(first.items)).toEqual(['E1', 'E3']);
+
+    // P2's record is mended: its enrolment is no longer PARENT_REJECTED, though the enrolments' export has not changed.
+    publish('beneficiaries', [person(1), person(2), person(3)]);
+    const mended = await adapter.list('enrollments', everything, {});
+
+    expect(classified).toEqual(['beneficiaries 3', 'enrollments 3', 'beneficiaries 3', 'enrollments 3']);
+    expect(ids(mended.items)).toEqual(['E1', 'E2', 'E3']);
+    expect(mended.rejected).toBe(0);
+  });
+
+  it('classifies the rows of a live source (no version) at every whole read', async () => {
+    const { adapter, classified } = snapshotSetup({ versioned: false });
+    await adapter.list('enrollments', everything, {});
+    await adapter.list('enrollments', everything, {});
+    expect(classified).toEqual(['beneficiaries 3', 'enrollments 3', 'beneficiaries 3', 'enrollments 3']);
+  });
+
+  it('keeps a result holding a rejection that depends on the date for that day only', async () => {
+    const { adapter, classified, publish, tick } = snapshotSetup();
+    // Taken in charge tomorrow (Italian time): refused today, valid from tomorrow, in the same export.
+    publish('beneficiaries', [person(1), person(2), person(3, { presa: '2025-03-11' })]);
+    expect(ids((await adapter.list('beneficiaries', everything, {})).items)).toEqual(['P1', 'P2']);
+    expect(ids((await adapter.list('beneficiaries', everything, {})).items)).toEqual(['P1', 'P2']);
+    expect(classified).toEqual(['beneficiaries 3']);
+
+    tick(24 * 3600_000);
+    expect(ids((await adapter.list('beneficiaries', everything, {})).items)).toEqual(['P1', 'P2', 'P3']);
+    expect(classified).toEqual(['beneficiaries 3', 'beneficiaries 3']);
   });
 });

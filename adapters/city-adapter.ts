@@ -2,6 +2,13 @@
  * Builds a city's `CityAdapter` from its resolved config: one connector per
  * source, each entity asked of the source that serves its domain, every row
  * mapped and validated by the shared row mapper.
+ *
+ * A list with conditions (or asked whole, or of records that hang off a
+ * person) reads the entity whole. The conditions a source can apply itself
+ * (a REST API's own filters) are passed on, so that it sends only what
+ * matches; every condition is applied again here to what arrives. A snapshot
+ * source's whole read is kept, mapped and validated, for as long as the
+ * connector hands back the same export.
  */
 import { CityError, RecordRejectedError, asCityError } from '../schema/errors.ts';
 import type { Domain, RejectReason } from '../schema/code-lists.ts';
@@ -36,6 +43,21 @@ export interface CityAdapterOptions {
   scanPageSize?: number;
   /** Longest wait for a status probe, in milliseconds: a status is worth less than the caller's time. */
   probeTimeoutMs?: number;
+  /**
+   * Told each time the rows of a whole read are mapped and validated (not
+   * when a snapshot's earlier result is reused): for metrics, and for tests
+   * that count the work a read costs.
+   */
+  observeClassify?: (read: ClassifyEvent) => void;
+}
+
+/** The rows of one whole read of an entity, mapped and validated. */
+export interface ClassifyEvent {
+  city: string;
+  source: string;
+  entity: EntityName;
+  /** Rows classified. */
+  rows: number;
 }
 
 /** The entities that hang off a beneficiary: in the graph only when their person is. */
@@ -44,9 +66,16 @@ const childEntities: ReadonlySet<EntityName> = new Set<EntityName>(['enrollments
 /** What became of one row: a record, or a rejection with its reason. */
 type Classified<E extends EntityName> =
   | { ok: true; record: EntityRecord<E> }
-  | { ok: false; localId: string | null; reason: RejectReason; detail: string };
+  | {
+      ok: false;
+      localId: string | null;
+      reason: RejectReason;
+      detail: string;
+      /** The rejection depends on today's date (see MapResult): a result holding it holds for today only. */
+      volatile?: true;
+    };
 
-/** Rejections of one entity in the last whole read of it: what a source's DEGRADED status is decided on. */
+/** Rejections among the rows of one read of an entity. */
 interface RejectTally {
   entity: EntityName;
   received: number;
@@ -60,9 +89,36 @@ interface Bound {
   mapper: RowMapper;
   /** Mapping results per row object: snapshot sources hand back the same rows until their file changes. */
   mapped: WeakMap<RawRow, MapResult<unknown>>;
-  /** Per entity, the rejections of its last whole read. */
+  /**
+   * Per entity, the rejections of its last read of every record: what the
+   * source's DEGRADED status is decided on (a read the source filtered holds
+   * too few records to judge the whole by).
+   */
   tallies: Map<EntityName, RejectTally>;
+  /** Per entity, the last whole read of a snapshot, reused while its key (the snapshots it was read from) holds. */
+  snapshots: Map<EntityName, WholeRead<EntityName> & { key: string }>;
 }
+
+/** A whole read of an entity: every row the source sent, classified. */
+interface WholeRead<E extends EntityName> {
+  classified: Classified<E>[];
+  /** Rejections among the rows read. */
+  tally: RejectTally;
+  /** The export the rows come from (`RawPage.version`); undefined for a live source, or a read the source filtered. */
+  version: string | undefined;
+  /** The Italian day (ISO) the result holds for, when a rejection in it depends on the date; null when it holds any day. */
+  day: string | null;
+}
+
+/** The persons of a city with a valid record (null) or the reason theirs was rejected, by local id, and what that was read from. */
+interface Persons {
+  state: Map<string, RejectReason | null>;
+  version: string | undefined;
+  day: string | null;
+}
+
+/** Today where the programme runs: the day the row mapper judges dates "after today" by. */
+const italianDate = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Rome', year: 'numeric', month: '2-digit', day: '2-digit' });
 
 /** The main reasons of a tally, e.g. `MISSING_FIELD 141, INVALID_DATE 2`. */
 function mainReasons(reasons: ReadonlyMap<RejectReason, number>): string {
@@ -105,7 +161,14 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
   const probes = new WeakMap<Bound, { at: number; failed: boolean }>();
   for (const source of city.sources) {
     const raw = source.problem ? unconfiguredConnector(city.code, source.kind, source.problem) : options.createConnector(city.code, source, deps);
-    const bound: Bound = { source, connector: raw, mapper: createRowMapper(city.code, source, options.personKeySecret, deps.now), mapped: new WeakMap(), tallies: new Map() };
+    const bound: Bound = {
+      source,
+      connector: raw,
+      mapper: createRowMapper(city.code, source, options.personKeySecret, deps.now),
+      mapped: new WeakMap(),
+      tallies: new Map(),
+      snapshots: new Map(),
+    };
     // Any good answer clears a failed probe: the source is back.
     const cleared = <T>(result: T) => {
       probes.delete(bound);
@@ -117,6 +180,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
       lookup: (entity, key, values, signal) => raw.lookup(entity, key, values, signal).then(cleared),
       status: () => raw.status(),
     };
+    if (raw.pushable) bound.connector.pushable = (entity, where) => raw.pushable!(entity, where);
     for (const d of source.domains) byDomain.set(d, bound);
   }
   const bounds = [...new Set(byDomain.values())];
@@ -142,22 +206,21 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
    * Which of the city's persons have a valid record: a local id maps to null
    * when valid, or to the reason it was rejected. Read once per request (the
    * calls of one request share its CallContext), never kept longer: a person
-   * whose record is mended counts again at once.
+   * whose record is mended counts again at once (a snapshot source's export
+   * is classified once, but a mended record comes in a new export).
    */
-  const parentsRead = new WeakMap<CallContext, Promise<Map<string, RejectReason | null>>>();
-  function parents(ctx: CallContext): Promise<Map<string, RejectReason | null>> {
+  const parentsRead = new WeakMap<CallContext, Promise<Persons>>();
+  function parents(ctx: CallContext): Promise<Persons> {
     let value = parentsRead.get(ctx);
     if (value) return value;
     value = (async () => {
-      const b = boundFor('beneficiaries');
-      const rows = await scan(b, 'beneficiaries', ctx.signal);
+      const read = await readWhole(boundFor('beneficiaries'), 'beneficiaries', ctx);
       const state = new Map<string, RejectReason | null>();
-      for (const row of rows) {
-        const r = mapRow(b, 'beneficiaries', row);
-        if (r.ok) state.set(r.record.localId, null);
-        else if (r.localId !== null && !state.has(r.localId)) state.set(r.localId, r.rejection.reason);
+      for (const c of read.classified) {
+        if (c.ok) state.set(c.record.localId, null);
+        else if (c.localId !== null && !state.has(c.localId)) state.set(c.localId, c.reason);
       }
-      return state;
+      return { state, version: read.version, day: read.day };
     })();
     parentsRead.set(ctx, value);
     return value;
@@ -186,16 +249,24 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
     return value;
   }
 
+  /** The city's persons, when `entity` hangs off them and there are rows to judge by them. */
+  function personsFor(entity: EntityName, rows: readonly RawRow[], ctx: CallContext): Promise<Persons> | null {
+    return childEntities.has(entity) && rows.length > 0 ? parents(ctx) : null;
+  }
+
   /**
    * Maps and validates rows; a child whose person has no valid record is
-   * rejected as PARENT_REJECTED, so that every record the graph accepts can
-   * be reached from a person.
+   * rejected as PARENT_REJECTED (`state`: the persons, for the entities that
+   * hang off one), so that every record the graph accepts can be reached from
+   * a person.
    */
-  async function classify<E extends EntityName>(b: Bound, entity: E, rows: readonly RawRow[], ctx: CallContext): Promise<Classified<E>[]> {
-    const state = childEntities.has(entity) && rows.length > 0 ? await parents(ctx) : null;
+  function classify<E extends EntityName>(b: Bound, entity: E, rows: readonly RawRow[], state: ReadonlyMap<string, RejectReason | null> | null): Classified<E>[] {
     return rows.map((row): Classified<E> => {
       const r = mapRow(b, entity, row);
-      if (!r.ok) return { ok: false, localId: r.localId, reason: r.rejection.reason, detail: `${r.rejection.reason} (${r.rejection.detail})` };
+      if (!r.ok) {
+        const c: Classified<E> = { ok: false, localId: r.localId, reason: r.rejection.reason, detail: `${r.rejection.reason} (${r.rejection.detail})` };
+        return r.volatile ? { ...c, volatile: true } : c;
+      }
       if (state) {
         const parent = state.get((r.record as { beneficiaryId: string }).beneficiaryId);
         if (parent !== null) {
@@ -207,23 +278,64 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
     });
   }
 
-  /** Counts a whole read's rejections: the source's status is decided on the last one of each entity. */
-  function tally(b: Bound, entity: EntityName, classified: readonly Classified<EntityName>[]): RejectTally {
+  /** Counts the rejections among classified rows. */
+  function tallyOf(entity: EntityName, classified: readonly Classified<EntityName>[]): RejectTally {
     const reasons = new Map<RejectReason, number>();
     for (const c of classified) if (!c.ok) reasons.set(c.reason, (reasons.get(c.reason) ?? 0) + 1);
     let rejected = 0;
     for (const n of reasons.values()) rejected += n;
-    const t: RejectTally = { entity, received: classified.length, rejected, reasons };
-    b.tallies.set(entity, t);
-    return t;
+    return { entity, received: classified.length, rejected, reasons };
   }
 
-  /** Every row of an entity, in the source's order. */
-  async function scan(b: Bound, entity: EntityName, signal?: AbortSignal): Promise<RawRow[]> {
-    const first = await b.connector.page(entity, { offset: 0, limit: scanPageSize }, signal);
-    if (first.rows.length >= first.total) return first.rows;
-    const rest = await b.connector.page(entity, { offset: first.rows.length, limit: first.total - first.rows.length }, signal);
-    return [...first.rows, ...rest.rows];
+  /**
+   * Every row of an entity in the source's order (with `where`, every row the
+   * source says matches), and the export they come from, if one.
+   */
+  async function scan(b: Bound, entity: EntityName, signal: AbortSignal | undefined, where?: Where): Promise<{ rows: RawRow[]; version: string | undefined }> {
+    for (let attempt = 1; ; attempt++) {
+      const first = await b.connector.page(entity, { offset: 0, limit: scanPageSize, where }, signal);
+      if (first.rows.length >= first.total) return { rows: first.rows, version: first.version };
+      // The rest at once: its total is the one the first page gave (the filtered one, with conditions).
+      const rest = await b.connector.page(entity, { offset: first.rows.length, limit: first.total - first.rows.length, where }, signal);
+      if (first.version === rest.version) return { rows: [...first.rows, ...rest.rows], version: first.version };
+      // A new export arrived between the two pages: the halves belong to different files, so read it again.
+      if (attempt === 3) return { rows: [...first.rows, ...rest.rows], version: undefined };
+    }
+  }
+
+  /**
+   * Every row of an entity, classified (with `pushed`, every row the source
+   * sends for those conditions). A snapshot's result is reused while the
+   * connector hands back the same export and, for the records that hang off a
+   * person, the same export of the persons (whose rejections make their
+   * children PARENT_REJECTED); a live source is classified at every read.
+   * The rejections of a read of every record are the entity's tally.
+   */
+  async function readWhole<E extends EntityName>(b: Bound, entity: E, ctx: CallContext, pushed?: Where): Promise<WholeRead<E>> {
+    const { rows, version } = await scan(b, entity, ctx.signal, pushed);
+    const persons = await personsFor(entity, rows, ctx);
+    const key = pushed === undefined && version !== undefined && (persons === null || persons.version !== undefined) ? `${version}|${persons?.version ?? ''}` : null;
+    const today = italianDate.format(new Date(deps.now()));
+    const kept = key === null ? undefined : b.snapshots.get(entity);
+    if (kept && kept.key === key && (kept.day === null || kept.day === today)) {
+      b.tallies.set(entity, kept.tally);
+      return kept as unknown as WholeRead<E>;
+    }
+    const classified = classify(b, entity, rows, persons?.state ?? null);
+    options.observeClassify?.({ city: city.code, source: b.source.id, entity, rows: rows.length });
+    const tally = tallyOf(entity, classified);
+    if (pushed === undefined) b.tallies.set(entity, tally);
+    // A rejection for a date after today (the row's own, or its person's) may not hold tomorrow.
+    const dated = (persons !== null && persons.day !== null) || classified.some((c) => !c.ok && c.volatile);
+    const read: WholeRead<E> = { classified, tally, version: pushed === undefined ? version : undefined, day: dated ? today : null };
+    if (key !== null) b.snapshots.set(entity, { ...(read as unknown as WholeRead<EntityName>), key });
+    return read;
+  }
+
+  /** The conditions the entity's source applies itself, or undefined when it applies none. */
+  function pushableOf(b: Bound, entity: EntityName, where: Where): Where | undefined {
+    const pushed = b.connector.pushable?.(entity, where);
+    return pushed && Object.keys(pushed).length > 0 ? pushed : undefined;
   }
 
   /**
@@ -258,22 +370,22 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
         // A child is valid only with its person, which a slice cannot tell: children are read whole.
         const whole = filtered || !Number.isFinite(query.limit) || childEntities.has(entity);
         if (whole) {
-          // Sources are not asked to filter yet: read everything, filter here,
-          // and count offsets among the matching valid records (or, reading a
-          // person list whole without conditions, among every record).
-          const rows = await scan(b, entity, ctx.signal);
-          const classified = await classify(b, entity, rows, ctx);
-          const t = tally(b, entity, classified);
+          // Read the entity (what the source sends for the conditions it can
+          // apply itself), apply every condition here, and count offsets among
+          // the matching valid records (or, reading a person list whole
+          // without conditions, among every record).
+          const pushed = filtered ? pushableOf(b, entity, query.where!) : undefined;
+          const read = await readWhole(b, entity, ctx, pushed);
           const matching: EntityRecord<E>[] = [];
-          for (const c of classified) if (c.ok && matches(c.record, query.where)) matching.push(c.record);
+          for (const c of read.classified) if (c.ok && matches(c.record, query.where)) matching.push(c.record);
           const byValid = filtered || childEntities.has(entity);
           const items = matching.slice(query.offset, query.offset + query.limit);
           return {
             items,
-            total: byValid ? matching.length : rows.length,
+            total: byValid ? matching.length : read.classified.length,
             accepted: matching.length,
-            rejected: t.rejected,
-            nextOffset: byValid ? query.offset + items.length : rows.length,
+            rejected: read.tally.rejected,
+            nextOffset: byValid ? query.offset + items.length : read.classified.length,
           };
         }
         if (query.limit === 0) {
@@ -297,7 +409,8 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
         const b = boundFor(entity);
         const rows = await b.connector.lookup(entity, 'localId', ids, ctx.signal);
         const found = new Map<string, EntityRecord<E> | Error>();
-        for (const c of await classify(b, entity, rows, ctx)) {
+        const persons = await personsFor(entity, rows, ctx);
+        for (const c of classify(b, entity, rows, persons?.state ?? null)) {
           if (c.ok) found.set((c.record as { localId: string }).localId, c.record);
           else if (c.localId !== null) found.set(c.localId, new RecordRejectedError(city.code, c.reason, `${entity} ${c.localId}: ${c.detail}`));
         }
@@ -330,9 +443,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
         const entities = entityNames.filter((e) => byDomain.get(entityDomain[e])?.source.entities[e]);
         return Promise.all(
           entities.map(async (entity): Promise<EntityQuality> => {
-            const b = boundFor(entity);
-            const rows = await scan(b, entity, ctx.signal);
-            const t = tally(b, entity, await classify(b, entity, rows, ctx));
+            const t = (await readWhole(boundFor(entity), entity, ctx)).tally;
             return {
               entity,
               received: t.received,

@@ -79,6 +79,34 @@ describe('city configs', () => {
     }
   });
 
+  it('accept the filters a REST API offers, per entity, and default to none', () => {
+    const withFilters = structuredClone(sassari);
+    withFilters.sources[0].entities.beneficiaries.filters = { 'intake.date': { from: 'dal', to: 'al' }, 'intake.channel': 'canale' };
+    const [config] = loadCityConfigs(folderWith('090064-sassari.json', JSON.stringify(withFilters)));
+    const source = config!.sources[0]!;
+    if (source.kind !== 'rest') throw new Error('Sassari is a REST source');
+    expect(source.entities.beneficiaries!.filters).toEqual({ 'intake.date': { from: 'dal', to: 'al' }, 'intake.channel': 'canale' });
+    expect(source.entities.services!.filters).toEqual({});
+  });
+
+  it('are refused naming the file and the key when a filter is not a canonical path of the entity, or is written wrongly', () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ 'intake.dat': { from: 'dal' } }, /090064-sassari\.json.*unknown filter "intake\.dat" for beneficiaries; filterable: .*intake\.date/s],
+      [{ familyName: 'cognome' }, /090064-sassari\.json.*unknown filter "familyName" for beneficiaries/s],
+      [{ 'intake.date': 'data' }, /090064-sassari\.json.*"intake\.date" is a date: give its parameters as \{ "from": \.\.\., "to": \.\.\. \}/s],
+      [{ 'intake.channel': { from: 'canale' } }, /090064-sassari\.json.*"intake\.channel" is matched by value/s],
+      [{ 'intake.date': { from: 'dal', until: 'al' } }, /090064-sassari\.json.*Unrecognized key: "until".*filters/s],
+      [{ 'intake.date': {} }, /090064-sassari\.json.*a date filter needs "from", "to" or both/s],
+      [{ 'intake.date': { from: 'from' } }, /090064-sassari\.json.*filter "intake\.date": parameter "from" is a paging parameter/s],
+      [{ 'intake.channel': 'q', 'intake.status': 'q' }, /090064-sassari\.json.*parameter "q" is given to both "intake\.channel" and "intake\.status"/s],
+    ];
+    for (const [filters, message] of cases) {
+      const broken = structuredClone(sassari);
+      broken.sources[0].entities.beneficiaries.filters = filters;
+      expect(() => loadCityConfigs(folderWith('090064-sassari.json', JSON.stringify(broken))), JSON.stringify(filters)).toThrow(message);
+    }
+  });
+
   it('resolve references against the environment and come out frozen', () => {
     const [config] = loadCityConfigs(folderWith('090064-sassari.json', JSON.stringify(sassari)));
     const env = { LGNET_090064_MAIN_URL: 'http://127.0.0.1:9/api/', LGNET_090064_MAIN_KEY: 'k' };

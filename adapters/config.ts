@@ -50,6 +50,71 @@ function fieldMap<E extends EntityName>(entity: E) {
     });
 }
 
+/**
+ * The canonical paths a source may filter on itself (a `Where` condition on
+ * one of them can be pushed down), per entity: the canonical field the path
+ * reads, and how a condition's values reach the source. A date is sent as a
+ * range of two parameters in the source's own date format; a code through the
+ * source's vocabulary (or citizenship table) back to its own codes; an id as
+ * it is. Lists (vulnerabilities), names and numbers are not filtered on.
+ */
+export type FilterablePath =
+  | { field: string; kind: 'date' }
+  | { field: string; kind: 'id' }
+  | { field: string; kind: 'code'; vocabulary: VocabularyName | 'citizenship' };
+
+const dateOf = (field: string): FilterablePath => ({ field, kind: 'date' });
+const idOf = (field: string): FilterablePath => ({ field, kind: 'id' });
+const codeOf = (field: string, vocabulary: VocabularyName | 'citizenship'): FilterablePath => ({ field, kind: 'code', vocabulary });
+
+export const filterablePaths: { readonly [E in EntityName]: Readonly<Record<string, FilterablePath>> } = {
+  beneficiaries: {
+    localId: idOf('localId'),
+    sex: codeOf('sex', 'sex'),
+    birthDate: dateOf('birthDate'),
+    citizenship: codeOf('citizenship', 'citizenship'),
+    permitType: codeOf('permitType', 'permitType'),
+    'intake.date': dateOf('intakeDate'),
+    'intake.channel': codeOf('intakeChannel', 'intakeChannel'),
+    'intake.status': codeOf('intakeStatus', 'intakeStatus'),
+  },
+  services: { localId: idOf('localId'), category: codeOf('category', 'serviceCategory') },
+  enrollments: { localId: idOf('localId'), beneficiaryId: idOf('beneficiaryId'), serviceId: idOf('serviceId'), from: dateOf('from'), to: dateOf('to') },
+  civicProjects: { localId: idOf('localId'), beneficiaryId: idOf('beneficiaryId'), status: codeOf('status', 'civicProjectStatus'), signedOn: dateOf('signedOn') },
+  housingResources: { localId: idOf('localId'), kind: codeOf('kind', 'housingKind') },
+  placements: { localId: idOf('localId'), beneficiaryId: idOf('beneficiaryId'), resourceId: idOf('resourceId'), from: dateOf('from'), to: dateOf('to') },
+};
+
+/** The query parameters of a date filter: each bound of the range, inclusive; a bound without one is applied in process only. */
+const DateFilterParams = z
+  .object({ from: z.string().min(1).optional(), to: z.string().min(1).optional() })
+  .strict()
+  .refine((p) => p.from !== undefined || p.to !== undefined, { message: 'a date filter needs "from", "to" or both' });
+
+/**
+ * The filters a REST API offers for an entity: canonical path -> its query
+ * parameter (`{ "from", "to" }` for a date range). Checked against
+ * `filterablePaths`, so a misspelt path fails at start instead of quietly
+ * filtering nothing.
+ */
+function filterMap<E extends EntityName>(entity: E) {
+  const paths = filterablePaths[entity];
+  return z
+    .record(z.string(), z.union([z.string().min(1), DateFilterParams]))
+    .superRefine((map, ctx) => {
+      for (const [path, param] of Object.entries(map)) {
+        const f = paths[path];
+        if (!f) {
+          ctx.addIssue({ code: 'custom', path: [path], message: `unknown filter "${path}" for ${entity}; filterable: ${Object.keys(paths).join(', ')}` });
+        } else if (f.kind === 'date' && typeof param === 'string') {
+          ctx.addIssue({ code: 'custom', path: [path], message: `"${path}" is a date: give its parameters as { "from": ..., "to": ... }` });
+        } else if (f.kind !== 'date' && typeof param !== 'string') {
+          ctx.addIssue({ code: 'custom', path: [path], message: `"${path}" is matched by value: give the one parameter that takes a comma-separated list` });
+        }
+      }
+    });
+}
+
 const DateFormat = z.enum(['yyyy-mm-dd', 'dd/mm/yyyy', 'dd-mm-yyyy', 'dd.mm.yyyy', 'yyyymmdd']);
 export type DateFormat = z.infer<typeof DateFormat>;
 
@@ -149,6 +214,12 @@ const RestEntity = <E extends EntityName>(entity: E) =>
        * look-ups: canonical key field -> parameter (values joined by commas).
        */
       batchParams: z.partialRecord(z.enum(['localId', 'beneficiaryId']), z.string().min(1)).default({}),
+      /**
+       * Filters the API offers, so that a filtered read asks the source for
+       * the matching records only (see `filterMap`); every condition is still
+       * applied to the records that arrive.
+       */
+      filters: filterMap(entity).default({}),
     })
     .strict();
 
@@ -255,6 +326,21 @@ export const CityConfig = z
       }
       if (source.connectTimeoutMs > source.timeoutMs) {
         ctx.addIssue({ code: 'custom', message: `source "${source.id}": connectTimeoutMs (${source.connectTimeoutMs}) is longer than timeoutMs (${source.timeoutMs}), which bounds the whole attempt` });
+      }
+      if (source.kind === 'rest') {
+        // A filter parameter that is also a paging parameter would page wrongly, or filter nothing.
+        const paging = new Set([source.paging.startParam, source.paging.sizeParam]);
+        for (const [entity, e] of Object.entries(source.entities)) {
+          const seen = new Map<string, string>();
+          for (const [path, param] of Object.entries(e?.filters ?? {})) {
+            for (const name of typeof param === 'string' ? [param] : [param.from, param.to].filter((p) => p !== undefined)) {
+              if (paging.has(name)) ctx.addIssue({ code: 'custom', message: `source "${source.id}" ${entity} filter "${path}": parameter "${name}" is a paging parameter` });
+              const other = seen.get(name);
+              if (other !== undefined) ctx.addIssue({ code: 'custom', message: `source "${source.id}" ${entity}: parameter "${name}" is given to both "${other}" and "${path}"` });
+              seen.set(name, path);
+            }
+          }
+        }
       }
       for (const domain of source.domains) {
         const other = seen.get(domain);

@@ -51,8 +51,10 @@ export interface Page<T> {
   total: number;
   /**
    * How many records of the slice were rejected (they are counted in the
-   * city's data quality); for a read of the whole entity, how many of all its
-   * records were, whatever the conditions.
+   * city's data quality); for a read of the whole entity, how many of the
+   * records read were: all of the entity's, whatever the conditions, unless
+   * the source applied some of the conditions itself (a REST API's own
+   * filters), when only the records it sent for them are read and counted.
    */
   rejected: number;
   /** For a read of the whole entity: how many valid records match the query. */
@@ -130,8 +132,27 @@ export const rowDefect: unique symbol = Symbol('rowDefect');
 
 export interface RawPage {
   rows: RawRow[];
-  /** Rows the source holds for the entity (all pages). */
+  /** Rows the source holds for the entity (all pages), or, asked with conditions, the rows it says match them. */
   total: number;
+  /**
+   * For a snapshot source (an export file), which snapshot the rows come
+   * from: while it is the same, so are the rows (the very same objects), and
+   * whatever was worked out from them still holds. Absent for a live source.
+   */
+  version?: string;
+}
+
+/** A slice of an entity's rows, and the conditions the source is asked to apply itself. */
+export interface PageRequest {
+  offset: number;
+  limit: number;
+  /**
+   * Conditions on canonical paths (see `Where`) for the source to apply, as
+   * `pushable` returned them; offsets and the total then count the rows the
+   * source says match. The caller applies every condition again to what
+   * arrives: a source that ignores one must not change the answer.
+   */
+  where?: Where;
 }
 
 /**
@@ -143,10 +164,17 @@ export interface SourceConnector {
   readonly kind: string;
   /**
    * Rows `[offset, offset + limit)` of an entity in the source's stable order,
-   * and how many rows the source holds for the entity. A slice past the end
-   * answers no rows.
+   * and how many rows the source holds for the entity (with `where`, among
+   * the rows it says match). A slice past the end answers no rows.
    */
-  page(entity: EntityName, slice: { offset: number; limit: number }, signal?: AbortSignal): Promise<RawPage>;
+  page(entity: EntityName, slice: PageRequest, signal?: AbortSignal): Promise<RawPage>;
+  /**
+   * The part of `where` this source can apply itself, from its config's
+   * filters (a condition only partly expressible keeps the part that is, e.g.
+   * one bound of a range). Absent, or an empty answer: the source filters
+   * nothing, and the caller reads the entity whole.
+   */
+  pushable?(entity: EntityName, where: Where): Where;
   /**
    * Rows whose key (`localId`, or `beneficiaryId` for the entities that hang
    * off a beneficiary) is one of `values`, in any order. Values are the

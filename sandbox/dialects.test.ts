@@ -7,7 +7,7 @@ import { vocabularyTargets, type VocabularyName } from '../schema/code-lists.ts'
 import { entityNames } from '../schema/records.ts';
 import { citySizes } from './city-sizes.ts';
 import { csvHeader } from './csv-stand-in.ts';
-import { coveredCountries, dialects, sourceEnvName, type SourceDialect } from './dialects.ts';
+import { coveredCountries, dialects, sourceEnvName, type RestSourceDialect, type SourceDialect } from './dialects.ts';
 import { generatePopulation } from './population.ts';
 import { renderCity } from './render.ts';
 
@@ -61,6 +61,8 @@ describe('city dialects and city configs', () => {
           expect(mapped.fields, `${where} ${entity}`).toEqual(own.fields);
           if (dialect.kind === 'rest' && source.kind === 'rest') {
             expect(source.entities[entity]!.batchParams, `${where} ${entity}`).toEqual(dialect.entities[entity]!.batchParams);
+            // The filters the config pushes down are exactly those the stand-in applies.
+            expect(source.entities[entity]!.filters, `${where} ${entity} filters`).toEqual(dialect.entities[entity]!.filters);
           }
           // The names really are what the stand-in sends: the CSV header, or the keys of the JSON rows.
           const served = rendered.get(d.code)!.sources.get(dialect.id)!.get(entity)!;
@@ -72,6 +74,18 @@ describe('city dialects and city configs', () => {
           }
         }
       }
+    }
+  });
+
+  it('the larger REST cities offer filters of their own: dates in their own format, codes in their own vocabulary', () => {
+    const filtering = dialects.filter((d) => d.sources.some((s) => s.kind === 'rest' && Object.values(s.entities).some((e) => Object.keys(e!.filters).length > 0)));
+    expect(filtering.map((d) => d.code).sort()).toEqual(['001272', '015146', '058091', '063049']);
+    // Not all of them write ISO dates: the filter must be written in the city's own format.
+    expect(new Set(filtering.map((d) => d.sources[0]!.dateFormat)).size).toBeGreaterThan(1);
+    for (const d of filtering) {
+      const people = d.sources.find((s) => s.entities.beneficiaries)!;
+      expect(people.kind, d.code).toBe('rest');
+      expect(Object.keys((people as RestSourceDialect).entities.beneficiaries!.filters), d.code).toEqual(expect.arrayContaining(['intake.date', 'intake.channel']));
     }
   });
 

@@ -44,7 +44,16 @@ export interface EntityDialect<E extends EntityName> {
 export interface RestEntityDialect<E extends EntityName> extends EntityDialect<E> {
   /** Query parameter selecting records by a comma-separated list, per canonical key field. */
   batchParams: Readonly<Partial<Record<LookupKey, string>>>;
+  /**
+   * Filters the API offers, as the city's config declares them: canonical
+   * path (`filterablePaths`) -> query parameter, or, for a date, the
+   * parameters of the two bounds of an inclusive range written in the
+   * source's date format. The stand-in applies them to its own rows.
+   */
+  filters: Readonly<Record<string, RestFilterParams>>;
 }
+
+export type RestFilterParams = string | { readonly from?: string; readonly to?: string };
 
 /** Small habits of a source's export that the adapters must tolerate. */
 export interface Quirks {
@@ -383,6 +392,8 @@ interface RestSpec extends SourceSpec {
   batch: { localId: string; beneficiaryId: string } | 'by-field';
   /** Entities the source cannot look up by a list of ids (only page through). */
   noBatch?: EntityName[];
+  /** Filters the API offers, per entity (see RestEntityDialect.filters); none where not given. */
+  filters?: { readonly [E in EntityName]?: Readonly<Record<string, RestFilterParams>> };
   values: RestSourceDialect['values'];
 }
 
@@ -438,7 +449,7 @@ function rest(spec: RestSpec): RestSourceDialect {
       const keys: LookupKey[] = childEntities.has(entity) ? ['localId', 'beneficiaryId'] : ['localId'];
       for (const key of keys) batchParams[key] = spec.batch === 'by-field' ? fields[key]! : spec.batch[key];
     }
-    entities[entity] = { path: e[0], fields: fields as EntityFields<EntityName>, batchParams };
+    entities[entity] = { path: e[0], fields: fields as EntityFields<EntityName>, batchParams, filters: spec.filters?.[entity] ?? {} };
   }
   return {
     ...base(spec),
@@ -490,6 +501,15 @@ export const dialects: readonly CityDialect[] = [
         auth: { header: 'X-API-Key' },
         paging: { style: 'page', startParam: 'page', sizeParam: 'size', firstPage: 1, maxPageSize: 1000, defaultPageSize: 20, itemsPath: 'data', totalPath: 'meta.total' },
         batch: { localId: 'ids', beneficiaryId: 'id_assistito' },
+        filters: {
+          beneficiaries: {
+            'intake.date': { from: 'presa_in_carico_dal', to: 'presa_in_carico_al' },
+            'intake.channel': 'canale_accesso',
+            'intake.status': 'stato_presa_in_carico',
+          },
+          civicProjects: { signedOn: { from: 'sottoscritto_dal', to: 'sottoscritto_al' } },
+          placements: { from: { from: 'ingresso_dal', to: 'ingresso_al' } },
+        },
         values: { ids: 'string', numbers: 'number', vulnerabilities: 'array', absent: 'null' },
         vocabularies: {
           sex: sex.mf, permitType: permit.codes, intakeChannel: channel.codes, intakeStatus: status.codes,
@@ -568,6 +588,14 @@ export const dialects: readonly CityDialect[] = [
         auth: { header: 'Authorization', prefix: 'Bearer ' },
         paging: { style: 'page', startParam: 'page', sizeParam: 'size', firstPage: 0, maxPageSize: 2000, defaultPageSize: 20, itemsPath: 'content', totalPath: 'totalElements' },
         batch: { localId: 'id', beneficiaryId: 'idAssistito' },
+        // Spring Data's derived queries: `...Da`/`...A` for a range, a list for `in`.
+        filters: {
+          beneficiaries: {
+            'intake.date': { from: 'dataPresaInCaricoDa', to: 'dataPresaInCaricoA' },
+            'intake.channel': 'canaleAccesso',
+          },
+          civicProjects: { signedOn: { from: 'dataFirmaDa', to: 'dataFirmaA' }, status: 'statoProgetto' },
+        },
         values: { ids: 'number', numbers: 'number', vulnerabilities: 'array', absent: 'omit' },
         vocabularies: {
           sex: sex.words, permitType: permit.words, intakeChannel: channel.words, intakeStatus: status.words,
@@ -750,6 +778,15 @@ export const dialects: readonly CityDialect[] = [
         auth: { header: 'Authorization', prefix: 'Bearer ' },
         paging: { style: 'page', startParam: 'page', sizeParam: 'per_page', firstPage: 1, maxPageSize: 2000, defaultPageSize: 15, itemsPath: 'data', totalPath: 'pagination.total_items' },
         batch: { localId: 'id', beneficiaryId: 'beneficiary_id' },
+        filters: {
+          beneficiaries: {
+            'intake.date': { from: 'intake_date_from', to: 'intake_date_to' },
+            'intake.channel': 'intake_channel',
+            'intake.status': 'intake_status',
+            sex: 'gender',
+          },
+          civicProjects: { signedOn: { from: 'signed_from', to: 'signed_to' }, status: 'status' },
+        },
         values: { ids: 'string', numbers: 'number', vulnerabilities: 'array', absent: 'null' },
         vocabularies: { intakeChannel: channel.english },
         entities: {
@@ -833,6 +870,14 @@ export const dialects: readonly CityDialect[] = [
         auth: { header: 'X-Api-Token' },
         paging: { style: 'page', startParam: 'p', sizeParam: 'n', firstPage: 1, maxPageSize: 1000, defaultPageSize: 50, itemsPath: 'elementi', totalPath: 'numeroElementi' },
         batch: { localId: 'ids', beneficiaryId: 'idUtente' },
+        // Dates in its own dd-mm-yyyy, codes matched whatever their case.
+        filters: {
+          beneficiaries: {
+            'intake.date': { from: 'dataPresaCaricoDa', to: 'dataPresaCaricoA' },
+            'intake.channel': 'canale',
+          },
+          placements: { from: { from: 'dataIngressoDa', to: 'dataIngressoA' } },
+        },
         values: { ids: 'number', numbers: 'string', vulnerabilities: 'joined', absent: 'empty' },
         vocabularies: {
           sex: sex.words, permitType: permit.codes, intakeChannel: channel.words, intakeStatus: status.codes,

@@ -175,6 +175,13 @@ export interface StandIn {
   readonly fault: Fault | null;
   /** Requests received (refused connections are not requests). */
   requestCount(): number;
+  /**
+   * Bytes of response bodies sent (headers not counted; a HEAD or a 304 sends
+   * none; a body cut short counts what was written): what reading the source
+   * costs the network.
+   */
+  bytesSent(): number;
+  /** Forgets the requests and the bytes counted so far. */
   resetRequestCount(): void;
   /** Applies a fault from the next request on; `down` stops listening, lifting it listens again. */
   setFault(fault: Fault | null): Promise<void>;
@@ -196,6 +203,7 @@ export async function createStandInServer(options: StandInServerOptions): Promis
   let fault: Fault | null = options.fault ?? null;
   let random = createPrng(seed);
   let count = 0;
+  let bytes = 0;
   let closed = false;
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
@@ -244,9 +252,12 @@ export async function createStandInServer(options: StandInServerOptions): Promis
     }
     if (current?.kind === 'half' && response.body.length > 1) {
       // The whole length is promised; half is sent, then the connection is cut.
-      res.write(response.body.subarray(0, Math.floor(response.body.length / 2)), () => res.socket?.destroy());
+      const half = response.body.subarray(0, Math.floor(response.body.length / 2));
+      bytes += half.length;
+      res.write(half, () => res.socket?.destroy());
       return;
     }
+    bytes += response.body.length;
     res.end(response.body);
   }
 
@@ -306,8 +317,10 @@ export async function createStandInServer(options: StandInServerOptions): Promis
       return fault;
     },
     requestCount: () => count,
+    bytesSent: () => bytes,
     resetRequestCount: () => {
       count = 0;
+      bytes = 0;
     },
     async setFault(next) {
       if (closed) throw new Error('stand-in is closed');

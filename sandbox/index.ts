@@ -56,6 +56,9 @@ export interface Sandbox {
   rows(city: string, sourceId: string, entity: EntityName): readonly RawRow[];
   /** Requests received by one city's stand-ins, or by all. */
   requestCount(city?: string): number;
+  /** Bytes of response bodies one city's stand-ins sent, or all of them (a 304 sends none). */
+  bytesSent(city?: string): number;
+  /** Forgets the requests and the bytes counted so far, of every stand-in. */
   resetRequestCounts(): void;
   /** Replaces every fault with those of the spec ("" clears them); await it before the next request. */
   setFaults(spec: string): Promise<void>;
@@ -140,6 +143,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     requestCount(city) {
       return running.filter((r) => city === undefined || r.city === city).reduce((n, r) => n + r.standIn.requestCount(), 0);
+    },
+    bytesSent(city) {
+      return running.filter((r) => city === undefined || r.city === city).reduce((n, r) => n + r.standIn.bytesSent(), 0);
     },
     resetRequestCounts() {
       for (const r of running) r.standIn.resetRequestCount();

@@ -1,13 +1,21 @@
 /**
  * Stand-in for a city system that answers JSON over HTTP: the dialect's
- * paths, API key header, paging parameters and envelope, and batch look-ups
- * by comma-separated lists of ids.
+ * paths, API key header, paging parameters and envelope, batch look-ups by
+ * comma-separated lists of ids, and the filters the dialect offers.
  *
  * Rows are served in a stable order (the order given). A page asking more
  * than the dialect's maximum is refused with 400, as these APIs do, so a
  * client that ignores the limit fails loudly instead of missing rows.
+ *
+ * Filters select rows on the source's own values: a date range, inclusive,
+ * with both bounds written in the dialect's date format; a list of codes or
+ * ids, comma-separated, compared without regard to case or surrounding spaces
+ * (as the database collations behind such APIs usually do). Offsets and the
+ * total then count the selected rows. Parameters the dialect does not know
+ * are ignored, as real APIs ignore them.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { filterablePaths, type DateFormat } from '../adapters/config.ts';
 import type { RawRow } from '../adapters/port.ts';
 import type { EntityName } from '../schema/records.ts';
 import type { RestSourceDialect } from './dialects.ts';
@@ -35,11 +43,23 @@ export async function createRestStandIn(options: RestStandInOptions): Promise<Re
   const { paging } = dialect;
   const expected = Buffer.from(dialect.auth.prefix + apiKey);
 
-  const routes = new Map<string, { entity: EntityName; rows: readonly RawRow[]; batchParams: Record<string, string> }>();
+  const routes = new Map<string, { entity: EntityName; rows: readonly RawRow[]; batchParams: Record<string, string>; filters: Filter[] }>();
   for (const [entity, e] of Object.entries(dialect.entities) as Array<[EntityName, NonNullable<RestSourceDialect['entities'][EntityName]>]>) {
+    const fields = e.fields as Record<string, string>;
     const batchParams: Record<string, string> = {};
-    for (const [key, param] of Object.entries(e.batchParams)) batchParams[param] = (e.fields as Record<string, string>)[key]!;
-    routes.set(dialect.basePath + e.path, { entity, rows: rows.get(entity) ?? [], batchParams });
+    for (const [key, param] of Object.entries(e.batchParams)) batchParams[param] = fields[key]!;
+    const filters: Filter[] = Object.entries(e.filters).map(([path, params]) => {
+      const f = filterablePaths[entity][path];
+      if (!f) throw new Error(`source "${dialect.id}" ${entity}: "${path}" is not a filterable path`);
+      const field = fields[f.field]!;
+      if (f.kind === 'date') {
+        if (typeof params === 'string') throw new Error(`source "${dialect.id}" ${entity}: the date filter "${path}" needs from/to parameters`);
+        return { kind: 'range', field, from: params.from, to: params.to };
+      }
+      if (typeof params !== 'string') throw new Error(`source "${dialect.id}" ${entity}: the filter "${path}" takes one parameter`);
+      return { kind: 'list', field, param: params };
+    });
+    routes.set(dialect.basePath + e.path, { entity, rows: rows.get(entity) ?? [], batchParams, filters });
   }
 
   function authorised(header: string | string[] | undefined): boolean {
@@ -74,6 +94,35 @@ export async function createRestStandIn(options: RestStandInOptions): Promise<Re
       });
     }
 
+    for (const filter of route.filters) {
+      if (filter.kind === 'list') {
+        const wanted = new Set(listParam(url, filter.param).map((v) => v.toLowerCase()));
+        if (wanted.size === 0) continue;
+        selected = selected.filter((row) => {
+          const v = row[filter.field];
+          return (typeof v === 'string' || typeof v === 'number') && wanted.has(String(v).trim().toLowerCase());
+        });
+        continue;
+      }
+      const bounds: Array<string | null> = [];
+      for (const param of [filter.from, filter.to]) {
+        const raw = param === undefined ? null : url.searchParams.get(param);
+        const iso = raw === null || raw === '' ? null : isoOf(raw, dialect.dateFormat);
+        if (raw !== null && raw !== '' && iso === null) {
+          return json(400, { error: 'bad_request', message: `${param}: data non valida, atteso ${dialect.dateFormat}` });
+        }
+        bounds.push(iso);
+      }
+      const [from, to] = bounds;
+      if (from === null && to === null) continue;
+      selected = selected.filter((row) => {
+        const v = row[filter.field];
+        const iso = typeof v === 'string' ? isoOf(v.trim(), dialect.dateFormat) : null;
+        // An empty date (an open end, a draft's signature) is in no range.
+        return iso !== null && (from === null || iso >= from!) && (to === null || iso <= to!);
+      });
+    }
+
     const size = intParam(url, paging.sizeParam, paging.defaultPageSize);
     const start = intParam(url, paging.startParam, paging.style === 'page' ? paging.firstPage : 0);
     if (size === null || size < 1) return json(400, { error: 'bad_request', message: `${paging.sizeParam} must be a positive integer` });
@@ -98,6 +147,33 @@ export async function createRestStandIn(options: RestStandInOptions): Promise<Re
     seed: options.seed ?? 0,
   });
   return Object.assign(server, { url: server.origin + dialect.basePath }) as RestStandIn;
+}
+
+/** A filter the stand-in applies: a range of dates, or a list of values, on one of its own fields. */
+type Filter = { kind: 'range'; field: string; from: string | undefined; to: string | undefined } | { kind: 'list'; field: string; param: string };
+
+/** The values of a comma-separated query parameter, trimmed; none when absent or empty. */
+function listParam(url: URL, name: string): string[] {
+  const raw = url.searchParams.get(name);
+  return raw === null ? [] : raw.split(',').map((v) => v.trim()).filter((v) => v !== '');
+}
+
+const DATE_SHAPES: Record<DateFormat, RegExp> = {
+  'yyyy-mm-dd': /^(?<y>\d{4})-(?<m>\d{1,2})-(?<d>\d{1,2})$/,
+  'dd/mm/yyyy': /^(?<d>\d{1,2})\/(?<m>\d{1,2})\/(?<y>\d{4})$/,
+  'dd-mm-yyyy': /^(?<d>\d{1,2})-(?<m>\d{1,2})-(?<y>\d{4})$/,
+  'dd.mm.yyyy': /^(?<d>\d{1,2})\.(?<m>\d{1,2})\.(?<y>\d{4})$/,
+  yyyymmdd: /^(?<y>\d{4})(?<m>\d{2})(?<d>\d{2})$/,
+};
+
+/**
+ * A date in the dialect's format as `YYYY-MM-DD`, to compare as text; null
+ * when it is not written in that format. The day is not checked: a system
+ * that stored 31/02 compares it where its digits put it.
+ */
+function isoOf(text: string, format: DateFormat): string | null {
+  const g = DATE_SHAPES[format].exec(text)?.groups;
+  return g ? `${g.y}-${g.m!.padStart(2, '0')}-${g.d!.padStart(2, '0')}` : null;
 }
 
 /** An integer query parameter; the default when absent, null when not an integer. */

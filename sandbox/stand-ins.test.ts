@@ -234,6 +234,67 @@ describe('REST stand-ins', () => {
   });
 });
 
+describe('REST stand-ins with filters of their own', () => {
+  /** The rows a filtered request answers, read page after page, and the total it gives. */
+  async function readFiltered(city: string, entity: EntityName, filters: Record<string, string>, size = 5): Promise<{ rows: RawRow[]; totals: number[] }> {
+    const { source, url, auth } = restSource(city);
+    const { paging } = source;
+    const rows: RawRow[] = [];
+    const totals: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const start = paging.style === 'page' ? paging.firstPage + i : i * size;
+      const query = new URLSearchParams({ ...filters, [paging.startParam]: String(start), [paging.sizeParam]: String(size) });
+      const a = await get(`${url}${source.entities[entity]!.path}?${query}`, auth);
+      expect(a.status).toBe(200);
+      const items = at(json(a), paging.itemsPath) as RawRow[];
+      totals.push(at(json(a), paging.totalPath) as number);
+      rows.push(...items);
+      if (rows.length >= totals[0]!) break;
+    }
+    return { rows, totals };
+  }
+
+  it('Torino selects by its own ISO dates, both bounds inclusive, and its own channel codes, and pages and counts the rows selected', async () => {
+    const e = restSource('001272').source.entities.beneficiaries!;
+    expect(e.filters['intake.date']).toEqual({ from: 'presa_in_carico_dal', to: 'presa_in_carico_al' });
+    const all = sandbox.rows('001272', 'main', 'beneficiaries');
+    const day = String(all[0]!['data_presa_in_carico']);
+    const sameDay = all.filter((r) => r['data_presa_in_carico'] === day);
+
+    const oneDay = await readFiltered('001272', 'beneficiaries', { presa_in_carico_dal: day, presa_in_carico_al: day });
+    expect(oneDay.rows).toEqual(sameDay);
+
+    const wanted = all.filter((r) => String(r['data_presa_in_carico']) >= '2023-01-01' && String(r['data_presa_in_carico']) <= '2024-12-31' && r['canale_accesso'] === 'UDS');
+    // More than a page of them, so that paging is over the rows selected.
+    expect(wanted.length).toBeGreaterThan(2);
+    expect(wanted.length).toBeLessThan(all.length);
+    const selected = await readFiltered('001272', 'beneficiaries', { presa_in_carico_dal: '2023-01-01', presa_in_carico_al: '2024-12-31', canale_accesso: 'UDS', unknown_param: 'x' }, 2);
+    expect(selected.rows).toEqual(wanted);
+    expect(new Set(selected.totals)).toEqual(new Set([wanted.length]));
+  });
+
+  it('Napoli reads its range in dd-mm-yyyy and matches codes whatever their case', async () => {
+    const all = sandbox.rows('063049', 'main', 'beneficiaries');
+    const iso = (d: unknown) => String(d).split('-').reverse().join('-');
+    const wanted = all.filter((r) => iso(r['DATA_PRESA_CARICO']) >= '2022-01-01' && iso(r['DATA_PRESA_CARICO']) <= '2023-06-30' && ['UNITÀ DI STRADA', 'INVIO SERVIZI'].includes(String(r['CANALE'])));
+    expect(wanted.length).toBeGreaterThan(0);
+    expect(wanted.length).toBeLessThan(all.length);
+    const selected = await readFiltered('063049', 'beneficiaries', { dataPresaCaricoDa: '01-01-2022', dataPresaCaricoA: '30-06-2023', canale: 'Unità di strada,Invio servizi' });
+    expect(selected.rows).toEqual(wanted);
+  });
+
+  it('refuses a date bound not written in its own format with 400, and ignores a filter it does not offer', async () => {
+    const { url, auth } = restSource('063049');
+    const refused = await get(`${url}/utenti?dataPresaCaricoDa=2023-01-01`, auth);
+    expect(refused.status).toBe(400);
+    expect(json(refused).message).toContain('dd-mm-yyyy');
+    // Milano offers no filter on the status: the whole list comes back.
+    const { source, url: milano, auth: milanoAuth } = restSource('015146');
+    const a = await get(`${milano}/assistiti?statoPresaInCarico=In%20carico&page=0&size=100`, milanoAuth);
+    expect(at(json(a), source.paging.totalPath)).toBe(sandbox.rows('015146', 'main', 'beneficiaries').length);
+  });
+});
+
 describe('CSV stand-ins', () => {
   it('a Windows-1252 export carries accented names as single bytes, and decodes to them', async () => {
     const { source, url, auth } = csvSource('007003');
@@ -539,5 +600,35 @@ describe('the sandbox', () => {
     expect(sandbox.requestCount()).toBe(4);
     sandbox.resetRequestCounts();
     expect(sandbox.requestCount()).toBe(0);
+  });
+
+  it('byte counting counts the response bodies sent, per city and in all: none for a 304 or a HEAD', async () => {
+    sandbox.resetRequestCounts();
+    const { url, auth } = restSource('001272');
+    const rest = await get(`${url}/servizi`, auth);
+    const csv = csvSource('007003');
+    const file = await get(`${csv.url}/servizi.csv`, csv.auth);
+    expect(rest.body.length).toBeGreaterThan(0);
+    expect(file.body.length).toBeGreaterThan(0);
+    expect(sandbox.bytesSent('001272')).toBe(rest.body.length);
+    expect(sandbox.bytesSent('007003')).toBe(file.body.length);
+
+    const notModified = await get(`${csv.url}/servizi.csv`, { ...csv.auth, 'if-none-match': String(file.headers.etag) });
+    expect(notModified.status).toBe(304);
+    const head = await new Promise<number>((resolve, reject) => {
+      const req = request(`${csv.url}/servizi.csv`, { method: 'HEAD', headers: csv.auth, agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(head).toBe(200);
+    expect(sandbox.bytesSent('007003')).toBe(file.body.length);
+    expect(sandbox.bytesSent()).toBe(rest.body.length + file.body.length);
+    expect(sandbox.requestCount()).toBe(4);
+
+    sandbox.resetRequestCounts();
+    expect(sandbox.bytesSent()).toBe(0);
   });
 });

@@ -113,7 +113,7 @@ describe('reading an export', () => {
     const middle = await connector.page('beneficiaries', { offset: 1, limit: 2 });
     expect(middle.rows).toEqual(all.rows.slice(1, 3));
     expect(middle.rows[0]).toBe(all.rows[1]);
-    expect(await connector.page('beneficiaries', { offset: 10, limit: 2 })).toEqual({ rows: [], total: 5 });
+    expect(await connector.page('beneficiaries', { offset: 10, limit: 2 })).toEqual({ rows: [], total: 5, version: all.version });
   });
 
   it('keeps a UTF-8 BOM out of the first header (a spreadsheet\'s "CSV UTF-8")', async () => {
@@ -176,18 +176,22 @@ describe('snapshots', () => {
     expect(upstream.requests).toHaveLength(1);
     expect(upstream.requests[0]!.headers).toMatchObject({ 'if-none-match': '"v1"', 'if-modified-since': lastModified });
     second.rows.forEach((row, i) => expect(row).toBe(first.rows[i]));
+    // The same export: the same version, so what callers worked out from its rows still holds.
+    expect(second.version).toBe(first.version);
     expect(connector.status()).toEqual({ status: 'UP', asOf: new Date(lastModified) });
   });
 
   it('takes a new export when the file changed', async () => {
     upstream.reset(routes({ [peoplePath]: v1 }));
     const connector = createCsvConnector(city, csvSource(), deps());
-    await connector.page('beneficiaries', { offset: 0, limit: 10 });
+    const before = await connector.page('beneficiaries', { offset: 0, limit: 10 });
     upstream.reset(routes({ [peoplePath]: v2 }));
 
     clock += 30_000;
-    const { rows, total } = await connector.page('beneficiaries', { offset: 5, limit: 10 });
+    const { rows, total, version } = await connector.page('beneficiaries', { offset: 5, limit: 10 });
 
+    expect(version).toBeDefined();
+    expect(version).not.toBe(before.version);
     expect(total).toBe(6);
     expect(rows.map((r) => `${r['Nome']} ${r['Cognome']}`)).toEqual(['Leyla Khan Çelik']);
     expect(connector.status()).toEqual({ status: 'UP', asOf: new Date('Tue, 11 Mar 2025 06:00:00 GMT') });
@@ -342,6 +346,7 @@ describe('a bad new export', () => {
     const second = await connector.page('beneficiaries', { offset: 0, limit: 10 });
 
     second.rows.forEach((row, i) => expect(row).toBe(first.rows[i]));
+    expect(second.version).toBe(first.version);
     expect(connector.status()).toEqual({ status: 'STALE', asOf: new Date(lastModified) });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.data).toMatchObject({ city, entity: 'beneficiaries', code: 'CITY_BAD_RESPONSE' });

@@ -22,6 +22,8 @@ export type CsvSource = ResolvedSource & { kind: 'csv' };
 interface Snapshot {
   /** Frozen, and the same objects for as long as the file does not change (callers cache per row). */
   rows: readonly RawRow[];
+  /** Names this snapshot among all the connector parsed (`RawPage.version`): a new export gets a new one. */
+  version: string;
   etag: string | null;
   lastModified: string | null;
   /** Milliseconds since the epoch. */
@@ -45,6 +47,8 @@ export function createCsvConnector(city: string, source: CsvSource, deps: Connec
   }
   const http = createHttpClient(city, source, deps);
   const states = new Map<EntityName, EntityState>();
+  /** Snapshots parsed so far, to name each (a 304 keeps the current one, and its name). */
+  let parsed = 0;
 
   function entityConfig(entity: EntityName) {
     const config = source.entities[entity];
@@ -82,7 +86,7 @@ export function createCsvConnector(city: string, source: CsvSource, deps: Connec
         snapshot = previous;
       } else {
         const rows = parseExport(res, columns, city, source);
-        snapshot = { rows, etag: res.headers.etag ?? null, lastModified: res.headers['last-modified'] ?? null, fetchedAt: deps.now() };
+        snapshot = { rows, version: String(++parsed), etag: res.headers.etag ?? null, lastModified: res.headers['last-modified'] ?? null, fetchedAt: deps.now() };
       }
       Object.assign(state, { snapshot, checkedAt: deps.now(), stale: false, down: false });
       return snapshot;
@@ -105,9 +109,10 @@ export function createCsvConnector(city: string, source: CsvSource, deps: Connec
   return {
     kind: 'csv',
 
+    // An export is read whole: conditions are applied by the caller, from the snapshot (no `pushable`).
     async page(entity, { offset, limit }, signal) {
-      const { rows } = await load(entity, signal);
-      return { rows: rows.slice(offset, offset + limit), total: rows.length };
+      const { rows, version } = await load(entity, signal);
+      return { rows: rows.slice(offset, offset + limit), total: rows.length, version };
     },
 
     async lookup(entity, key, values, signal) {

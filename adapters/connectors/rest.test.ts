@@ -58,11 +58,13 @@ function peopleSource(overrides: Partial<RestSource> = {}): RestSource {
           intakeDate: 'dataPresaInCarico', intakeChannel: 'canale', intakeStatus: 'stato',
         },
         batchParams: batch({ localId: 'codici' }),
+        filters: {},
       },
       enrollments: {
         path: '/api/v1/iscrizioni',
         fields: { localId: 'id', beneficiaryId: 'assistito', serviceId: 'servizio', from: 'dal', to: 'al' },
         batchParams: batch({ beneficiaryId: 'assistiti' }),
+        filters: {},
       },
     },
     ...overrides,
@@ -144,6 +146,7 @@ describe('paging', () => {
           path: '/housing/strutture',
           fields: { localId: 'codice', name: 'denominazione', kind: 'tipologia', capacity: 'posti', occupancy: 'occupati' },
           batchParams: batch({}),
+          filters: {},
         },
       },
     }), deps());

@@ -1,13 +1,15 @@
 /**
  * A city system that answers JSON over HTTP, paged. The connector translates
- * the port's offset/limit slices into the source's own paging, and batch
- * look-ups into list-valued query parameters (or, where the source has none,
- * a scan of the entity filtered here).
+ * the port's offset/limit slices into the source's own paging, the conditions
+ * the API offers filters for into its query parameters (filters.ts), and
+ * batch look-ups into list-valued query parameters (or, where the source has
+ * none, a scan of the entity filtered here).
  */
 import { CityError } from '../../schema/errors.ts';
 import type { EntityName } from '../../schema/records.ts';
 import type { ResolvedSource } from '../config.ts';
 import type { ConnectorDeps, LookupKey, RawPage, RawRow, SourceConnector } from '../port.ts';
+import { createFilterTranslator } from './filters.ts';
 import { createHttpClient, mapConcurrently, withHealth, type Query } from './http.ts';
 
 export type RestSource = ResolvedSource & { kind: 'rest' };
@@ -23,6 +25,7 @@ interface Chunk {
 
 export function createRestConnector(city: string, source: RestSource, deps: ConnectorDeps): SourceConnector {
   const http = createHttpClient(city, source, deps);
+  const filters = createFilterTranslator(source);
   const { paging } = source;
   const bad = (detail: string) => new CityError('CITY_BAD_RESPONSE', city, detail);
 
@@ -86,14 +89,20 @@ export function createRestConnector(city: string, source: RestSource, deps: Conn
   return {
     kind: 'rest',
 
-    async page(entity, { offset, limit }, signal) {
+    async page(entity, { offset, limit, where }, signal) {
       const { path } = entityConfig(entity);
+      // Every page of a filtered read carries the same filters, so that offsets and the total count the same rows.
+      const conditions = where ? filters.query(entity, where) : {};
       const plan = planChunks(paging.style, offset, limit, paging.maxPageSize);
-      const chunks = await mapConcurrently(plan.starts, maxConcurrentRequests, (index) => fetchChunk(path, index, plan.size, {}, signal, true));
+      const chunks = await mapConcurrently(plan.starts, maxConcurrentRequests, (index) => fetchChunk(path, index, plan.size, conditions, signal, true));
       const total = chunks[0]!.total!;
       const skip = offset - plan.starts[0]!;
       const rows = chunks.flatMap((c) => c.rows).slice(skip, skip + limit);
       return { rows, total } satisfies RawPage;
+    },
+
+    pushable(entity, where) {
+      return source.entities[entity] ? filters.pushable(entity, where) : {};
     },
 
     async lookup(entity, key, values, signal) {
