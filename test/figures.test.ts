@@ -151,6 +151,32 @@ describe('the programme report', () => {
     expect(other.errors?.[0]?.extensions?.code).toBe('OPERATION_NOT_ALLOWED');
   });
 
+  it('costs each city a few requests, however many records it holds, and a city that filters sends only the period asked', async () => {
+    stack.sandbox.resetRequestCounts();
+    const r = await ask(REPORT, { edition: 'LGNET_EA' });
+    expectNoErrors(r);
+    const cities = connected('LGNET_EA');
+    // Per city: its people in the period, its placements and civic projects, and its persons
+    // (whose records count only if valid), each read whole in pages of up to a thousand or more.
+    for (const city of cities) expect(stack.sandbox.requestCount(city), city).toBeLessThanOrEqual(12);
+    expect(stack.sandbox.requestCount()).toBeLessThanOrEqual(12 * cities.length);
+    expect(stack.sandbox.bytesSent()).toBeGreaterThan(0);
+
+    // Roma's system filters by intake date: asked for one year, it sends that year only.
+    const roma = '058091';
+    const bytesFor = async (variables: Record<string, unknown>) => {
+      stack.sandbox.resetRequestCounts();
+      const f = await ask('query($from: Date, $to: Date) { beneficiaryFigures(cities: ["058091"], from: $from, to: $to, by: []) { total } }', variables);
+      expectNoErrors(f);
+      return { total: f.data!.beneficiaryFigures.total as number, bytes: stack.sandbox.bytesSent(roma) };
+    };
+    const year = await bytesFor({ from: '2021-01-01', to: '2021-12-31' });
+    const all = await bytesFor({});
+    expect(year.total).toBe(truthOf(roma).accepted.beneficiaries.filter((b) => b.intake.date.startsWith('2021')).length);
+    expect(all.total).toBe(truthOf(roma).quality.beneficiaries.accepted);
+    expect(year.bytes).toBeLessThan(all.bytes / 2);
+  });
+
   it('over a period of its own counts the same records as the lists walked over that period', async () => {
     const period = { from: '2024-03-01', to: '2024-08-31' };
     const months = { from: '2024-03', to: '2024-08' };

@@ -93,6 +93,35 @@ export function editionCities(ctx: SubgraphContext, edition: Edition): string[] 
   return ctx.fleet.cities.filter((c) => c.editions.includes(edition)).map((c) => c.code);
 }
 
+/**
+ * Counts of one client query, by the request id the gateway gives it. The
+ * gateway may put one query's parts to a subgraph in more than one request
+ * (the figures, then what the registry's targets and coverage need of them):
+ * they share one count of each city instead of reading it twice. Kept only
+ * while the query may still be running.
+ */
+const byQuery = new Map<string, { at: number; value: Promise<unknown> }>();
+const QUERY_MEMO_MS = 60_000;
+const QUERY_MEMO_MAX = 5_000;
+
+function sharedByQuery<T>(ctx: SubgraphContext, key: string, compute: () => Promise<T>): Promise<T> {
+  const id = ctx.origin.requestId;
+  if (!id) return compute();
+  const now = Date.now();
+  for (const [k, v] of byQuery) {
+    if (now - v.at < QUERY_MEMO_MS && byQuery.size <= QUERY_MEMO_MAX) break;
+    byQuery.delete(k);
+  }
+  const full = `${id}|${key}`;
+  const hit = byQuery.get(full);
+  if (hit) return hit.value as Promise<T>;
+  const value = compute();
+  byQuery.set(full, { at: now, value });
+  // A failure is not kept: the gateway asking again within the query gets a fresh try.
+  value.catch(() => byQuery.delete(full));
+  return value;
+}
+
 export interface Counted<T> {
   /** Per city counted, its figures. */
   values: Map<string, T>;
@@ -113,10 +142,12 @@ export async function countCities<T>(
   count: (city: string, period: Period) => Promise<{ value: T; rejected: number }>,
 ): Promise<Counted<T>> {
   const fan = await askCities(ctx, cities, (city) =>
-    ctx.loader<string, { value: T; rejected: number }>(`report:${name}`, city, (keys) => Promise.all(keys.map((k) => {
-      const [from, to] = k.split('|');
-      return count(city, { edition: period.edition, from: from!, to: to! }).catch((e: unknown) => e as Error);
-    }))).load(`${period.from}|${period.to}`),
+    sharedByQuery(ctx, `${name}|${city}|${period.from}|${period.to}`, () =>
+      ctx.loader<string, { value: T; rejected: number }>(`report:${name}`, city, (keys) => Promise.all(keys.map((k) => {
+        const [from, to] = k.split('|');
+        return count(city, { edition: period.edition, from: from!, to: to! }).catch((e: unknown) => e as Error);
+      }))).load(`${period.from}|${period.to}`),
+    ),
   );
   const coverage = coverageOf(ctx, domain, cities, fan.failures);
   coverage.rejected = fan.answers.reduce((n, a) => n + a.value.rejected, 0);
