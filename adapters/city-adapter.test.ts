@@ -5,7 +5,7 @@
 import { Agent } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SourceConfig, resolveCity, CityConfig } from './config.ts';
-import { createCityAdapter } from './city-adapter.ts';
+import { createCityAdapter, matches } from './city-adapter.ts';
 import type { ConnectorStatus, RawRow, SourceConnector } from './port.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { CityError } from '../schema/errors.ts';
@@ -85,6 +85,20 @@ describe('the city adapter', () => {
     const plain = await adapter.list('services', { offset: 1, limit: 3 }, {});
     expect(plain.items.map((s) => s.localId)).toEqual(['S2', 'S4']);
     expect(plain).toMatchObject({ total: 4, rejected: 1, nextOffset: 4 });
+  });
+
+  it('counts valid records by group, with the different values of a field, and says how many were rejected', async () => {
+    const { adapter } = setup();
+    const byCategory = await adapter.count('services', { by: ['category'], distinct: 'name' }, {});
+    expect(byCategory.groups.sort((a, b) => String(a.key[0]).localeCompare(String(b.key[0])))).toEqual([
+      { key: ['ONE_STOP_SHOP'], count: 1, distinct: 1 },
+      { key: ['WORKSHOP'], count: 2, distinct: 2 },
+    ]);
+    expect(byCategory.rejected).toBe(1);
+    const workshops = await adapter.count('services', { where: { category: ['WORKSHOP'] } }, {});
+    expect(workshops.groups).toEqual([{ key: [], count: 2 }]);
+    const none = await adapter.count('services', { where: { category: [] } }, {});
+    expect(none.groups).toEqual([]);
   });
 
   it('reuses a data-quality sweep within its time to live, and sweeps again after', async () => {
@@ -305,5 +319,16 @@ describe('whole reads of a snapshot source', () => {
     tick(24 * 3600_000);
     expect(ids((await adapter.list('beneficiaries', everything, {})).items)).toEqual(['P1', 'P2', 'P3']);
     expect(classified).toEqual(['beneficiaries 3', 'beneficiaries 3']);
+  });
+});
+
+describe('conditions', () => {
+  it('match a date range by day or by month, and an empty date only when the range says so', () => {
+    const running = { from: '2024-03-10', to: null };
+    expect(matches(running, { from: { from: '2024-03', to: '2024-03' } })).toBe(true);
+    expect(matches(running, { from: { from: '2024-03-11' } })).toBe(false);
+    expect(matches(running, { to: { from: '2024-01-01' } })).toBe(false);
+    expect(matches(running, { to: { from: '2024-01-01', orEmpty: true } })).toBe(true);
+    expect(matches({ from: '2024-01-01', to: '2023-12-31' }, { to: { from: '2024-01-01', orEmpty: true } })).toBe(false);
   });
 });

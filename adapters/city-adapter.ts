@@ -26,6 +26,8 @@ import type {
   RawRow,
   SourceConnector,
   SourceStatus,
+  CountQuery,
+  Counts,
   DateRange,
   Where,
 } from './port.ts';
@@ -148,8 +150,9 @@ export function matches(record: unknown, where: Where | undefined): boolean {
   return Object.entries(where).every(([path, condition]) => {
     const v = get(record, path);
     if (Array.isArray(condition)) return condition.includes(String(v));
+    const { from, to, orEmpty } = condition as DateRange;
+    if (v === null || v === undefined || v === '') return orEmpty === true;
     if (typeof v !== 'string') return false;
-    const { from, to } = condition as DateRange;
     return (from === undefined || v.slice(0, from.length) >= from) && (to === undefined || v.slice(0, to.length) <= to);
   });
 }
@@ -401,6 +404,32 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
           else rejected++;
         }
         return { items, total: page.total, rejected, nextOffset: query.offset + page.rows.length };
+      });
+    },
+
+    count<E extends EntityName>(entity: E, query: CountQuery, ctx: CallContext): Promise<Counts> {
+      return guard(ctx.signal, async () => {
+        const b = boundFor(entity);
+        const where = query.where ?? {};
+        const read = await readWhole(b, entity, ctx, Object.keys(where).length > 0 ? pushableOf(b, entity, where) : undefined);
+        const by = query.by ?? [];
+        const groups = new Map<string, { key: Array<string | null>; count: number; values: Set<string> }>();
+        for (const c of read.classified) {
+          if (!c.ok || !matches(c.record, where)) continue;
+          const key = by.map((path) => {
+            const v = get(c.record, path);
+            return v === null || v === undefined ? null : String(v);
+          });
+          const id = JSON.stringify(key);
+          let g = groups.get(id);
+          if (!g) groups.set(id, (g = { key, count: 0, values: new Set() }));
+          g.count++;
+          if (query.distinct) g.values.add(String(get(c.record, query.distinct)));
+        }
+        return {
+          groups: [...groups.values()].map((g) => (query.distinct ? { key: g.key, count: g.count, distinct: g.values.size } : { key: g.key, count: g.count })),
+          rejected: read.tally.rejected,
+        };
       });
     },
 

@@ -21,6 +21,8 @@ export interface CallContext {
 export interface DateRange {
   readonly from?: string;
   readonly to?: string;
+  /** An empty field matches too (a placement with no end is still running). Never pushed to a source. */
+  readonly orEmpty?: boolean;
 }
 
 /**
@@ -61,6 +63,32 @@ export interface Page<T> {
   accepted?: number;
   /** Offset just past the slice. */
   nextOffset: number;
+}
+
+/**
+ * A count of an entity's valid records, grouped: `by` names canonical paths
+ * (`intake.channel`), and `distinct` a path whose different values each group
+ * also counts (`personKey`: people, not records).
+ */
+export interface CountQuery {
+  where?: Where;
+  by?: readonly string[];
+  distinct?: string;
+}
+
+export interface CountGroup {
+  /** The group's value on each path of `by`, in order; null where a record has none. */
+  key: Array<string | null>;
+  count: number;
+  /** Different values of `distinct` in the group. */
+  distinct?: number;
+}
+
+export interface Counts {
+  /** Groups that hold records, in no particular order; without `by`, one group (when any record matches). */
+  groups: CountGroup[];
+  /** Records read for the count that were rejected (every rejected record, without conditions the source applies itself). */
+  rejected: number;
 }
 
 /** Entities that hang off a beneficiary. */
@@ -108,6 +136,14 @@ export interface CityAdapter {
   list<E extends EntityName>(entity: E, query: ListQuery, ctx: CallContext): Promise<Page<EntityRecord<E>>>;
   /** Records by local id, in key order; an Error (NOT_FOUND, or the record's rejection) where there is none. */
   byId<E extends EntityName>(entity: E, ids: readonly string[], ctx: CallContext): Promise<Array<EntityRecord<E> | Error>>;
+  /**
+   * Valid records counted, by group, where the data is: the source applies
+   * the conditions it can (its own filters), a snapshot is counted from its
+   * parsed export, and records never leave the adapter. A source's own count
+   * is not used: it cannot know which of its records the graph rejects, and
+   * counts must add up with the lists.
+   */
+  count<E extends EntityName>(entity: E, query: CountQuery, ctx: CallContext): Promise<Counts>;
   /** Each beneficiary's records of an entity, in key order. */
   byBeneficiary<E extends BeneficiaryChild>(entity: E, beneficiaryIds: readonly string[], ctx: CallContext): Promise<Array<EntityRecord<E>[] | Error>>;
   /** Received / accepted / rejected per entity, over everything the city holds. */

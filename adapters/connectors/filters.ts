@@ -62,6 +62,8 @@ export function createFilterTranslator(source: Pick<RestSourceConfig, 'entities'
       if (f.kind === 'date') {
         if (Array.isArray(condition) || typeof params === 'string') continue;
         const range = condition as DateRange;
+        // A source's date filter drops the records without a date, which this condition keeps.
+        if (range.orEmpty) continue;
         const pushed: { from?: string; to?: string } = {};
         const sent: Array<[string, string]> = [];
         const first = range.from === undefined ? null : firstDay(range.from);

@@ -14,10 +14,12 @@ import { daysBetween, UNKNOWN, type BreakdownArgs } from '../shared/figures.ts';
 
 /** People with a placement running at some time in the period (started by its end, not ended before its start), each once. */
 async function housingSupported(ctx: SubgraphContext, city: string, period: Period): Promise<{ value: number; rejected: number }> {
-  const page = await ctx.fleet.adapter(city)!.list('placements', { offset: 0, limit: Infinity, where: { from: { to: period.to } } }, ctx.call);
-  const persons = new Set<string>();
-  for (const p of page.items) if (p.to === null || p.to >= period.from) persons.add(p.beneficiaryId);
-  return { value: persons.size, rejected: page.rejected };
+  const counts = await ctx.fleet.adapter(city)!.count(
+    'placements',
+    { where: { from: { to: period.to }, to: { from: period.from, orEmpty: true } }, distinct: 'beneficiaryId' },
+    ctx.call,
+  );
+  return { value: counts.groups[0]?.distinct ?? 0, rejected: counts.rejected };
 }
 
 export const housingResolvers: GraphQLResolverMap<SubgraphContext> = {

@@ -78,16 +78,21 @@ interface PeopleFigures {
   personKeys: ReadonlySet<string>;
 }
 
-/** One city's people figures for a period: every valid record taken in charge in it, each person once. */
+/** One city's people figures for a period: every valid record taken in charge in it, each person once, counted by the adapter. */
 async function peopleFigures(ctx: SubgraphContext, city: string, period: Period): Promise<{ value: PeopleFigures; rejected: number }> {
-  const page = await ctx.fleet.adapter(city)!.list('beneficiaries', { offset: 0, limit: Infinity, where: { 'intake.date': { from: period.from, to: period.to } } }, ctx.call);
+  const counts = await ctx.fleet.adapter(city)!.count(
+    'beneficiaries',
+    { where: { 'intake.date': { from: period.from, to: period.to } }, by: ['personKey', 'intake.channel'] },
+    ctx.call,
+  );
   const persons = new Set<string>();
   const taken = new Set<string>();
   const byChannel = new Map<string, Set<string>>(IntakeChannel.options.map((c) => [c, new Set()]));
-  for (const b of page.items) {
-    persons.add(b.personKey);
-    if (TAKEN_IN_CHARGE_CHANNELS.has(b.intake.channel)) taken.add(b.personKey);
-    byChannel.get(b.intake.channel)!.add(b.personKey);
+  for (const { key } of counts.groups) {
+    const [personKey, channel] = key as [string, string];
+    persons.add(personKey);
+    if (TAKEN_IN_CHARGE_CHANNELS.has(channel)) taken.add(personKey);
+    byChannel.get(channel)?.add(personKey);
   }
   return {
     value: {
@@ -96,7 +101,7 @@ async function peopleFigures(ctx: SubgraphContext, city: string, period: Period)
       byChannel: [...byChannel].map(([channel, set]) => ({ channel, count: set.size })),
       personKeys: persons,
     },
-    rejected: page.rejected,
+    rejected: counts.rejected,
   };
 }
 

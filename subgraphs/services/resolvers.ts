@@ -15,8 +15,8 @@ import { daysBetween, NONE, UNKNOWN, type BreakdownArgs } from '../shared/figure
 
 /** Projects signed in the period (their signing date in it), whatever their status now. */
 async function civicProjectsSigned(ctx: SubgraphContext, city: string, period: Period): Promise<{ value: number; rejected: number }> {
-  const page = await ctx.fleet.adapter(city)!.list('civicProjects', { offset: 0, limit: Infinity, where: { signedOn: { from: period.from, to: period.to } } }, ctx.call);
-  return { value: page.items.length, rejected: page.rejected };
+  const counts = await ctx.fleet.adapter(city)!.count('civicProjects', { where: { signedOn: { from: period.from, to: period.to } } }, ctx.call);
+  return { value: counts.groups[0]?.count ?? 0, rejected: counts.rejected };
 }
 
 export const servicesResolvers: GraphQLResolverMap<SubgraphContext> = {
