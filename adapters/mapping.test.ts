@@ -139,3 +139,56 @@ describe('personKey', () => {
     expect(k).not.toBe(createHash('sha256').update(cf).digest('base64url'));
   });
 });
+
+describe('fields that are not one flat column', () => {
+  const nested = SourceConfig.parse({
+    kind: 'csv',
+    id: 'main',
+    domains: ['people'],
+    baseUrl: 'http://127.0.0.1:1',
+    dateFormat: 'dd/mm/yyyy',
+    vocabularies: { vulnerability: { san: 'PHYSICAL_HEALTH', psi: 'MENTAL_HEALTH' } },
+    entities: {
+      beneficiaries: {
+        path: '/beneficiari.csv',
+        fields: {
+          localId: 'id', fiscalCode: 'persona.cf', givenName: 'persona.nome', familyName: 'persona.cognome', sex: 'persona.sesso',
+          // A date kept as day and month in one column and the year in another.
+          birthDate: '{nascita_giorno_mese}/{nascita_anno}',
+          citizenship: 'persona.cittadinanza', permitType: 'permesso.tipo.codice', vulnerabilities: 'fragilita.codice',
+          intakeDate: 'presa.data', intakeChannel: 'presa.canale', intakeStatus: 'presa.stato',
+        },
+      },
+    },
+  });
+  const row = {
+    id: 'A1',
+    persona: { cf, nome: 'Grace', cognome: 'Okafor', sesso: 'FEMALE', cittadinanza: 'NG' },
+    nascita_giorno_mese: '01/01',
+    nascita_anno: '1990',
+    permesso: { tipo: { codice: 'ASYLUM_SEEKER' } },
+    fragilita: [{ codice: 'san' }, { codice: 'psi' }],
+    presa: { data: '15/03/2024', canale: 'MOBILE_UNIT', stato: 'ACTIVE' },
+  };
+  const mapper = createRowMapper('082053', nested, 'sixteen-chars-secret', () => Date.parse('2026-12-01'));
+
+  it('reads a code inside an object, a list of objects, and a date put together from two columns', () => {
+    const r = mapper.map('beneficiaries', row);
+    expect(r.ok && r.record).toMatchObject({ birthDate: '1990-01-01', permitType: 'ASYLUM_SEEKER', vulnerabilities: ['PHYSICAL_HEALTH', 'MENTAL_HEALTH'], intake: { date: '2024-03-15' } });
+  });
+
+  it('rejects a record whose parts of a date are all missing as MISSING_FIELD, and half a date as INVALID_DATE', () => {
+    const none = mapper.map('beneficiaries', { ...row, nascita_giorno_mese: '', nascita_anno: null });
+    expect(!none.ok && none.rejection).toMatchObject({ reason: 'MISSING_FIELD', field: 'birthDate' });
+    const half = mapper.map('beneficiaries', { ...row, nascita_anno: '' });
+    expect(!half.ok && half.rejection).toMatchObject({ reason: 'INVALID_DATE', field: 'birthDate' });
+  });
+
+  it('refuses a template for an id, and a template that names no field', () => {
+    const base = { kind: 'csv', id: 'main', domains: ['services'], baseUrl: 'http://127.0.0.1:1', dateFormat: 'dd/mm/yyyy', vocabularies: {} };
+    const withFields = (fields: Record<string, string>) => SourceConfig.safeParse({ ...base, entities: { services: { path: '/s.csv', fields } } });
+    expect(withFields({ localId: '{a}-{b}', name: 'n', category: 'c' }).error?.message).toMatch(/id is looked up by value/);
+    expect(withFields({ localId: 'id', name: '{}', category: 'c' }).error?.message).toMatch(/not a template/);
+    expect(withFields({ localId: 'id', name: '{nome} {cognome}', category: 'c' }).success).toBe(true);
+  });
+});

@@ -60,6 +60,37 @@ export function parseDate(text: string, format: DateFormat): string | null {
   return `${g.y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 }
 
+/**
+ * The value a field spec names in a row. A spec is the source's field name;
+ * a dotted path (`permesso.tipo.codice`) reaches into nested objects when the
+ * row has no field of that very name; a template (`{giorno}/{mese}/{anno}`)
+ * puts several fields together, e.g. a date split in columns, and is empty
+ * when every field it names is.
+ */
+export function fieldValue(row: RawRow, spec: string): unknown {
+  if (spec.includes('{')) {
+    let any = false;
+    const text = spec.replace(/\{([^{}]+)\}/g, (_, path: string) => {
+      const v = pathValue(row, path.trim());
+      if (v === null || v === undefined || String(v).trim() === '') return '';
+      any = true;
+      return String(v).trim();
+    });
+    return any ? text : null;
+  }
+  return pathValue(row, spec);
+}
+
+function pathValue(row: RawRow, path: string): unknown {
+  if (path in row || !path.includes('.')) return row[path];
+  let v: unknown = row;
+  for (const part of path.split('.')) {
+    if (v === null || v === undefined || typeof v !== 'object') return undefined;
+    v = Array.isArray(v) ? v.map((x) => (x as Record<string, unknown> | null)?.[part]).filter((x) => x !== undefined) : (v as Record<string, unknown>)[part];
+  }
+  return v;
+}
+
 /** The keyed pseudonym of a person: HMAC-SHA256 of the normalised fiscal code, base64url. */
 export function personKeyOf(fiscalCode: string, secret: string): string {
   return createHmac('sha256', secret).update(normaliseFiscalCode(fiscalCode)).digest('base64url');
@@ -99,7 +130,7 @@ export function createRowMapper(city: string, source: SourceConfig, personKeySec
   function reader(entity: EntityName, row: RawRow) {
     const fields = source.entities[entity]!.fields as Record<string, string>;
     const text = (field: string): string | null => {
-      const v = row[fields[field]!];
+      const v = fieldValue(row, fields[field]!);
       if (v === null || v === undefined) return null;
       const s = (typeof v === 'string' ? v : String(v)).trim();
       return s === '' ? null : s;
@@ -124,7 +155,7 @@ export function createRowMapper(city: string, source: SourceConfig, personKeySec
       return n;
     };
     const list = (field: string): string[] => {
-      const v = row[fields[field]!];
+      const v = fieldValue(row, fields[field]!);
       if (v === null || v === undefined) return [];
       const items = Array.isArray(v) ? v.map(String) : String(v).split(source.listSeparator);
       return items.map((s) => s.trim()).filter((s) => s !== '');
@@ -227,6 +258,6 @@ export function createRowMapper(city: string, source: SourceConfig, personKeySec
 }
 
 function localIdOf(source: SourceConfig, entity: EntityName, row: RawRow): string | null {
-  const v = row[(source.entities[entity]!.fields as Record<string, string>).localId!];
+  const v = fieldValue(row, (source.entities[entity]!.fields as Record<string, string>).localId!);
   return v === null || v === undefined || String(v).trim() === '' ? null : String(v).trim();
 }
