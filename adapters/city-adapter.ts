@@ -62,6 +62,9 @@ export interface ClassifyEvent {
   rows: number;
 }
 
+/** Fewest records a filtered read must hold to decide, as a sample, whether a source rejects too many. */
+const MIN_SAMPLE = 50;
+
 /** The entities that hang off a beneficiary: in the graph only when their person is. */
 const childEntities: ReadonlySet<EntityName> = new Set<EntityName>(['enrollments', 'civicProjects', 'placements']);
 
@@ -97,6 +100,8 @@ interface Bound {
    * too few records to judge the whole by).
    */
   tallies: Map<EntityName, RejectTally>;
+  /** Per entity, the rejections of its last read of every record. */
+  wholeTallies: Map<EntityName, RejectTally>;
   /** Per entity, the last whole read of a snapshot, reused while its key (the snapshots it was read from) holds. */
   snapshots: Map<EntityName, WholeRead<EntityName> & { key: string }>;
 }
@@ -170,6 +175,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
       mapper: createRowMapper(city.code, source, options.personKeySecret, deps.now),
       mapped: new WeakMap(),
       tallies: new Map(),
+      wholeTallies: new Map(),
       snapshots: new Map(),
     };
     // Any good answer clears a failed probe: the source is back.
@@ -322,17 +328,30 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
     const kept = key === null ? undefined : b.snapshots.get(entity);
     if (kept && kept.key === key && (kept.day === null || kept.day === today)) {
       b.tallies.set(entity, kept.tally);
+      b.wholeTallies.set(entity, kept.tally);
       return kept as unknown as WholeRead<E>;
     }
     const classified = classify(b, entity, rows, persons?.state ?? null);
     options.observeClassify?.({ city: city.code, source: b.source.id, entity, rows: rows.length });
     const tally = tallyOf(entity, classified);
-    if (pushed === undefined) b.tallies.set(entity, tally);
+    // A read of every record decides the source's status; so does a filtered read large enough
+    // to be a fair sample (a city's own filters must not hide that most of its records fail).
+    if (pushed === undefined) b.wholeTallies.set(entity, tally);
+    if (pushed === undefined || tally.received >= MIN_SAMPLE) b.tallies.set(entity, tally);
     // A rejection for a date after today (the row's own, or its person's) may not hold tomorrow.
     const dated = (persons !== null && persons.day !== null) || classified.some((c) => !c.ok && c.volatile);
     const read: WholeRead<E> = { classified, tally, version: pushed === undefined ? version : undefined, day: dated ? today : null };
     if (key !== null) b.snapshots.set(entity, { ...(read as unknown as WholeRead<EntityName>), key });
     return read;
+  }
+
+  /**
+   * The rejected records to report beside an answer: every rejected record of
+   * the entity, from the last read of all of them, when a city's own filters
+   * kept the others from this read.
+   */
+  function rejectedOf(b: Bound, entity: EntityName, read: WholeRead<EntityName>): number {
+    return read.version === undefined ? (b.wholeTallies.get(entity)?.rejected ?? read.tally.rejected) : read.tally.rejected;
   }
 
   /** The conditions the entity's source applies itself, or undefined when it applies none. */
@@ -387,7 +406,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
             items,
             total: byValid ? matching.length : read.classified.length,
             accepted: matching.length,
-            rejected: read.tally.rejected,
+            rejected: rejectedOf(b, entity, read),
             nextOffset: byValid ? query.offset + items.length : read.classified.length,
           };
         }
@@ -428,7 +447,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
         }
         return {
           groups: [...groups.values()].map((g) => (query.distinct ? { key: g.key, count: g.count, distinct: g.values.size } : { key: g.key, count: g.count })),
-          rejected: read.tally.rejected,
+          rejected: rejectedOf(b, entity, read),
         };
       });
     },

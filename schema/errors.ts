@@ -14,6 +14,8 @@ export const errorCatalogue = {
   CITY_TIMEOUT: { status: 504, message: (city: string, detail: string) => `City ${city} did not answer in time: ${detail}` },
   CITY_BAD_RESPONSE: { status: 502, message: (city: string, detail: string) => `City ${city} sent a response that cannot be read: ${detail}` },
   CITY_AUTH_FAILED: { status: 502, message: (city: string, detail: string) => `City ${city} refused the adapter's credentials: ${detail}` },
+  /** The city's system understood the request and answered with an error of its own: a SOAP fault, a GraphQL error, a database error. */
+  CITY_SOURCE_ERROR: { status: 502, message: (city: string, detail: string) => `City ${city}'s system answered with an error: ${detail}` },
   CITY_NOT_CONFIGURED: { status: 404, message: (city: string, detail: string) => `City ${city} has no source for this data: ${detail}` },
   RECORD_REJECTED: { status: 422, message: (city: string, detail: string) => `City ${city} sent a record that was rejected: ${detail}` },
   NOT_FOUND: { status: 404, message: (city: string, detail: string) => `City ${city} has no such record: ${detail}` },

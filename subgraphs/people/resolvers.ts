@@ -10,10 +10,11 @@ import type { SubgraphContext } from '../shared/context.ts';
 import { idOf, loadRecord, refOf } from '../shared/records.ts';
 import { month, monthRange, type MonthRangeInput } from '../shared/scalars.ts';
 import { walk, type WalkArgs } from '../shared/walk.ts';
-import { citiesForRow, countCities, editionCities, parseRowKey, parseTotalsKey, shownCell, TOTAL, type Period, type ReportRow, type ReportTotalsRef } from '../shared/report.ts';
+import { suppressTable } from '../../access/suppression.ts';
+import { citiesForRow, countCities, editionCities, parseRowKey, parseTotalsKey, TOTAL, type Period, type ReportRow, type ReportTotalsRef } from '../shared/report.ts';
 import { IntakeChannel } from '../../schema/code-lists.ts';
 import { breakdown, personDimensions, personValues, type OpenPeriod } from '../shared/breakdown.ts';
-import type { BreakdownArgs } from '../shared/figures.ts';
+import { wholeMonths, type BreakdownArgs } from '../shared/figures.ts';
 import { askCities, coverageOf } from '../shared/fan-out.ts';
 
 /** A city's valid beneficiaries taken in charge in the period. */
@@ -25,7 +26,8 @@ async function intakesIn(ctx: SubgraphContext, city: string, period: OpenPeriod)
 /** Most pairs of cities a movers answer lists. */
 const MAX_PAIRS = 100;
 
-async function movers(ctx: SubgraphContext, args: { from?: string | null; to?: string | null; top?: number | null }) {
+async function movers(ctx: SubgraphContext, asked: { from?: string | null; to?: string | null; top?: number | null }) {
+  const args = wholeMonths(asked);
   const top = args.top ?? 10;
   if (!Number.isInteger(top) || top < 1 || top > MAX_PAIRS) throw badInput(`top must be between 1 and ${MAX_PAIRS}; got ${top}`);
   if (args.from && args.to && args.from > args.to) throw badInput(`from (${args.from}) is after to (${args.to})`);
@@ -108,19 +110,57 @@ async function peopleFigures(ctx: SubgraphContext, city: string, period: Period)
 const countPeople = (ctx: SubgraphContext, period: Period, cities: readonly string[]) =>
   countCities(ctx, 'people', 'people', period, cities, (city, p) => peopleFigures(ctx, city, p));
 
-/** One column of people figures: per city counted, its value. */
-const column = (values: ReadonlyMap<string, PeopleFigures>, figure: 'beneficiaries' | 'takenInCharge') => new Map([...values].map(([city, f]) => [city, f[figure]]));
+/**
+ * The people figures of a report, as the caller may see them. For the
+ * dashboard role they are one published table: per city, the people taken
+ * in charge (B) are those taken in charge by a mobile unit or a one-stop-shop
+ * (T) and those only by referral (R = B - T, never shown but as good as
+ * shown), with the totals of each column: all of it passes through
+ * suppression together, so that no withheld count can be worked back out of
+ * the others, by row or by column.
+ */
+function peopleTable(ctx: SubgraphContext, values: ReadonlyMap<string, PeopleFigures>): { b: Map<string, number | null>; t: Map<string, number | null> } {
+  const b = new Map<string, number | null>();
+  const t = new Map<string, number | null>();
+  let sumB = 0;
+  let sumT = 0;
+  for (const [city, f] of values) {
+    b.set(city, f.beneficiaries);
+    t.set(city, f.takenInCharge);
+    sumB += f.beneficiaries;
+    sumT += f.takenInCharge;
+  }
+  b.set(TOTAL, sumB);
+  t.set(TOTAL, sumT);
+  if (ctx.caller.role !== 'dashboard') return { b, t };
+  const cells: Record<string, number> = {};
+  const relations: Array<{ total: string; parts: string[] }> = [];
+  for (const key of b.keys()) {
+    cells[`B:${key}`] = b.get(key)!;
+    cells[`T:${key}`] = t.get(key)!;
+    cells[`R:${key}`] = b.get(key)! - t.get(key)!;
+    relations.push({ total: `B:${key}`, parts: [`T:${key}`, `R:${key}`] });
+  }
+  const cities = [...values.keys()];
+  for (const col of ['B', 'T', 'R']) relations.push({ total: `${col}:${TOTAL}`, parts: cities.map((c) => `${col}:${c}`) });
+  const { values: shown } = suppressTable({ cells, relations }, { threshold: ctx.suppressionThreshold });
+  for (const key of b.keys()) {
+    b.set(key, shown[`B:${key}`] ?? null);
+    t.set(key, shown[`T:${key}`] ?? null);
+  }
+  return { b, t };
+}
 
-/** A row's people figures; null figures when the city could not be counted. */
+/** A row's people figures; null figures when the city could not be counted, or withheld from the dashboard. */
 async function rowFigures(ctx: SubgraphContext, row: ReportRow) {
   const counted = await countPeople(ctx, row, citiesForRow(ctx, row));
   const own = counted.values.get(row.city) ?? null;
-  return {
-    beneficiaries: shownCell(ctx, 'CityReport.beneficiaries', row.city, column(counted.values, 'beneficiaries')),
-    takenInCharge: shownCell(ctx, 'CityReport.takenInCharge', row.city, column(counted.values, 'takenInCharge')),
-    byChannel: own?.byChannel ?? null,
-    coverage: (await countPeople(ctx, row, [row.city])).coverage,
-  };
+  const { b, t } = peopleTable(ctx, counted.values);
+  const beneficiaries = b.get(row.city) ?? null;
+  const takenInCharge = t.get(row.city) ?? null;
+  if (own && beneficiaries === null) ctx.suppressed.add('CityReport.beneficiaries');
+  if (own && takenInCharge === null) ctx.suppressed.add('CityReport.takenInCharge');
+  return { beneficiaries, takenInCharge, byChannel: own?.byChannel ?? null, coverage: (await countPeople(ctx, row, [row.city])).coverage };
 }
 
 async function totalsFigures(ctx: SubgraphContext, totals: ReportTotalsRef) {
@@ -129,11 +169,19 @@ async function totalsFigures(ctx: SubgraphContext, totals: ReportTotalsRef) {
   const sum = (f: (x: PeopleFigures) => number) => all.reduce((n, x) => n + f(x), 0);
   const unique = new Set<string>();
   for (const x of all) for (const k of x.personKeys) unique.add(k);
+  const { b, t } = peopleTable(ctx, counted.values);
+  let uniquePersons: number | null = unique.size;
+  // Persons counted in two cities are the total less the persons counted once: a small difference is a small count.
+  const twice = sum((x) => x.beneficiaries) - unique.size;
+  if (ctx.caller.role === 'dashboard' && twice > 0 && twice < ctx.suppressionThreshold) {
+    uniquePersons = null;
+    ctx.suppressed.add('ReportTotals.uniquePersons');
+  }
   return {
-    beneficiaries: shownCell(ctx, 'ReportTotals.beneficiaries', TOTAL, column(counted.values, 'beneficiaries')),
-    takenInCharge: shownCell(ctx, 'ReportTotals.takenInCharge', TOTAL, column(counted.values, 'takenInCharge')),
+    beneficiaries: b.get(TOTAL) ?? null,
+    takenInCharge: t.get(TOTAL) ?? null,
     byChannel: IntakeChannel.options.map((channel) => ({ channel, count: sum((x) => x.byChannel.find((c) => c.channel === channel)!.count) })),
-    uniquePersons: unique.size,
+    uniquePersons,
     coverage: counted.coverage,
   };
 }
@@ -192,7 +240,7 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
     peopleCoverage: (row: ReportRow, _: unknown, ctx: SubgraphContext) => rowFigures(ctx, row).then((r) => r.coverage),
   },
   ReportTotals: {
-    __resolveReference: (ref: { key: string }) => parseTotalsKey(ref.key),
+    __resolveReference: (ref: { key: string }, ctx: SubgraphContext) => parseTotalsKey(ctx, ref.key),
     beneficiaries: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) => totalsFigures(ctx, t).then((r) => r.beneficiaries),
     takenInCharge: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) => totalsFigures(ctx, t).then((r) => r.takenInCharge),
     takenInChargeByChannel: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) => totalsFigures(ctx, t).then((r) => r.byChannel),

@@ -12,7 +12,7 @@ import type { Beneficiary } from '../../schema/records.ts';
 import { badInput } from '../../schema/errors.ts';
 import type { SubgraphContext } from '../shared/context.ts';
 import { askCities, coverageOf } from '../shared/fan-out.ts';
-import { ageOn } from '../shared/figures.ts';
+import { ageOn, wholeMonths } from '../shared/figures.ts';
 
 interface Participant {
   sex: string;
@@ -63,7 +63,8 @@ function bracketOf(age: number): string {
   return amifPersonBreakdown.ageBrackets.find((b) => age >= b.minAge && (b.maxAge === null || age <= b.maxAge))!.label;
 }
 
-export async function euIndicators(ctx: SubgraphContext, args: { from: string; to: string }) {
+export async function euIndicators(ctx: SubgraphContext, asked: { from: string; to: string }) {
+  const args = wholeMonths(asked);
   if (args.from > args.to) throw badInput(`from (${args.from}) is after to (${args.to})`);
   const cities = ctx.fleet.cities.map((c) => c.code);
   const fan = await askCities(ctx, cities, (city) => cityParticipants(ctx, city, args.from, args.to));

@@ -172,13 +172,14 @@ export const registryResolvers: GraphQLResolverMap<SubgraphContext> = {
     coverage: (row: CoverageParts) => mergedCoverage(row),
   },
   ReportTotals: {
-    __resolveReference: (ref: { key: string } & Figures & CoverageParts) => {
-      const t = parseTotalsKey(ref.key);
+    __resolveReference: (ref: { key: string } & Figures & CoverageParts, ctx: SubgraphContext) => {
+      const t = parseTotalsKey(ctx, ref.key);
       return t ? { ...ref, ...t } : null;
     },
-    targets: (t: { edition: Edition } & Figures) => {
+    targets: (t: { edition: Edition; uniquePersons?: number | null } & Figures) => {
       const info = editions.find((e) => e.edition === t.edition)!;
-      return progressOf(t, Object.fromEntries(info.targets.map((x) => [x.indicator, x])));
+      // People who moved are counted once against the network's target.
+      return progressOf({ ...t, beneficiaries: t.uniquePersons ?? null }, Object.fromEntries(info.targets.map((x) => [x.indicator, x])));
     },
     coverage: (t: CoverageParts) => mergedCoverage(t),
   },

@@ -8,7 +8,7 @@ import type { Domain } from '../../schema/code-lists.ts';
 import { badInput } from '../../schema/errors.ts';
 import type { SubgraphContext } from './context.ts';
 import { askCities, citiesToAsk, coverageOf, type CoverageResult } from './fan-out.ts';
-import { ageBand, checkDimensions, groupFacts, monthsBetween, type BreakdownArgs, type Dimension, type Fact, type Group } from './figures.ts';
+import { ageBand, checkDimensions, groupFacts, monthsBetween, wholeMonths, type BreakdownArgs, type Dimension, type Fact, type Group } from './figures.ts';
 
 /** A period as given: either end may be open. */
 export interface OpenPeriod {
@@ -20,7 +20,7 @@ export interface FigureTable {
   by: readonly Dimension[];
   from: string | null;
   to: string | null;
-  groups: Group[];
+  groups: ReturnType<typeof protect>;
   total: number;
   persons: number;
   coverage: CoverageResult;
@@ -65,7 +65,7 @@ export async function breakdown(
 ): Promise<FigureTable> {
   const { args } = options;
   checkDimensions(args.by, options.allowed, options.what);
-  const period: OpenPeriod = { from: args.from ?? null, to: args.to ?? null };
+  const period: OpenPeriod = wholeMonths({ from: args.from ?? null, to: args.to ?? null });
   if (period.from && period.to && period.from > period.to) throw badInput(`from (${period.from}) is after to (${period.to})`);
   // Figures are not records: operators, like analysts, may count every city.
   const { cities, unknown } = citiesToAsk(ctx.fleet.citiesServing(options.domain), args.cities);
@@ -80,9 +80,34 @@ export async function breakdown(
     by: args.by,
     from: period.from,
     to: period.to,
-    groups: groupFacts(facts, args.by, { cities, missing, months }),
+    groups: protect(ctx, groupFacts(facts, args.by, { cities, missing, months }), args.by),
     total: facts.length,
     persons: new Set(facts.map((f) => f.personKey)).size,
     coverage,
   };
+}
+
+/**
+ * What a breakdown may show of small buckets. Vulnerabilities are special
+ * categories of data, seen only as counts: a bucket that crosses them with
+ * other dimensions down to 1 to 4 people could say which vulnerabilities
+ * someone has, so its counts are withheld (null). A length is withheld from a
+ * bucket of fewer lengths than that too: one placement's length is close to
+ * its exact dates.
+ */
+function protect(ctx: SubgraphContext, groups: Group[], by: readonly Dimension[]): Array<Omit<Group, 'count' | 'persons'> & { count: number | null; persons: number | null }> {
+  const threshold = ctx.suppressionThreshold;
+  const special = by.includes('VULNERABILITY');
+  return groups.map((g) => {
+    const small = g.count > 0 && g.count < threshold;
+    if (small && special) ctx.suppressed.add('FigureGroup.count');
+    if (small && g.averageDays !== null) ctx.suppressed.add('FigureGroup.averageDays');
+    return {
+      ...g,
+      count: special && small ? null : g.count,
+      persons: special && g.persons > 0 && g.persons < threshold ? null : g.persons,
+      averageDays: small ? null : g.averageDays,
+      medianDays: small ? null : g.medianDays,
+    };
+  });
 }

@@ -68,6 +68,8 @@ export interface RequestOrigin {
   operationHash: string;
   operationName?: string;
   requestId?: string;
+  /** The gateway's own key of the client's query (never the client's): its parts, asked in several requests, share it. */
+  queryKey?: string;
 }
 
 export interface SubgraphContext extends SubgraphDeps {

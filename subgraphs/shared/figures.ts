@@ -211,3 +211,28 @@ export interface BreakdownArgs {
   to?: string | null;
   by: readonly Dimension[];
 }
+
+/** The last day of the month of an ISO date. */
+function lastDayOfMonth(date: string): string {
+  const y = Number(date.slice(0, 4));
+  const m = Number(date.slice(5, 7));
+  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+}
+
+/**
+ * A period widened to whole months. Figures are counted over whole months
+ * only: two periods a day apart could be subtracted from each other, and a
+ * day's count may point at one person's exact date, which is personal data.
+ */
+export function wholeMonths<T extends { from?: string | null; to?: string | null }>(period: T): T {
+  return {
+    ...period,
+    ...(period.from ? { from: `${period.from.slice(0, 7)}-01` } : {}),
+    ...(period.to ? { to: lastDayOfMonth(period.to) } : {}),
+  };
+}
+
+/** Whether a period is made of whole months. */
+export function isWholeMonths(from: string, to: string): boolean {
+  return from.endsWith('-01') && to === lastDayOfMonth(to);
+}

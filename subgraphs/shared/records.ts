@@ -157,10 +157,12 @@ export async function withLastGood<T>(
   maxStaleness: number | null,
   stale: Map<string, Date>,
   read: () => Promise<T>,
+  /** What of the answer is worth keeping (a count without the records it read, say); the whole answer by default. */
+  keep: (value: T) => T = (value) => value,
 ): Promise<T> {
   try {
     const value = await read();
-    ctx.lastGood?.set(key, { value, at: Date.now() });
+    ctx.lastGood?.set(key, { value: keep(value), at: Date.now() });
     return value;
   } catch (e) {
     const last = maxStaleness === null ? undefined : ctx.lastGood?.get(key);

@@ -12,6 +12,7 @@ import { badInput } from '../../schema/errors.ts';
 import type { SubgraphContext } from './context.ts';
 import { askCities, coverageOf, type CoverageResult } from './fan-out.ts';
 import { suppressTable } from '../../access/suppression.ts';
+import { isWholeMonths, wholeMonths } from './figures.ts';
 
 /** The cell of a column that holds its total. */
 export const TOTAL = '@total';
@@ -58,12 +59,24 @@ export interface ReportTotalsRef extends Period {
 
 const isoDay = /^\d{4}-\d{2}-\d{2}$/;
 
-/** A period of an edition: its own unless `from` or `to` narrow or move it. */
+/** A period of an edition: its own unless `from` or `to` narrow or move it, widened to whole months (see `wholeMonths`). */
 export function periodOf(edition: Edition, from?: string | null, to?: string | null): Period {
   const info = editions.find((e) => e.edition === edition)!;
-  const period = { edition, from: from ?? info.from, to: to ?? info.to };
+  const period = wholeMonths({ edition, from: from ?? info.from, to: to ?? info.to });
   if (period.from > period.to) throw badInput(`from (${period.from}) is after to (${period.to})`);
   return period;
+}
+
+/**
+ * Whether this caller may have figures for this period: whole months for
+ * everyone; for the dashboard role, the edition's own period only (a key
+ * sent straight to a subgraph is held to the same rules as the report).
+ */
+function periodAllowed(ctx: SubgraphContext, p: Period): boolean {
+  if (!isWholeMonths(p.from, p.to)) return false;
+  if (ctx.caller.role !== 'dashboard') return true;
+  const info = editions.find((e) => e.edition === p.edition)!;
+  return p.from === info.from && p.to === info.to;
 }
 
 export const rowKey = (p: Period, city: string) => `${p.edition}|${city}|${p.from}|${p.to}`;
@@ -78,14 +91,14 @@ function periodFrom(edition: string, from: string, to: string): Period | null {
 export function parseRowKey(ctx: SubgraphContext, key: string): ReportRow | null {
   const [edition, city, from, to, ...rest] = String(key).split('|');
   const period = rest.length === 0 && edition && city && from && to ? periodFrom(edition, from, to) : null;
-  if (!period || !editionCities(ctx, period.edition).includes(city!)) return null;
+  if (!period || !periodAllowed(ctx, period) || !editionCities(ctx, period.edition).includes(city!)) return null;
   return { key, city: city!, ...period };
 }
 
-export function parseTotalsKey(key: string): ReportTotalsRef | null {
+export function parseTotalsKey(ctx: SubgraphContext, key: string): ReportTotalsRef | null {
   const [edition, from, to, ...rest] = String(key).split('|');
   const period = rest.length === 0 && edition && from && to ? periodFrom(edition, from, to) : null;
-  return period ? { key, ...period } : null;
+  return period && periodAllowed(ctx, period) ? { key, ...period } : null;
 }
 
 /** The cities of an edition, by ISTAT code. */
@@ -94,7 +107,7 @@ export function editionCities(ctx: SubgraphContext, edition: Edition): string[] 
 }
 
 /**
- * Counts of one client query, by the request id the gateway gives it. The
+ * Counts of one client query, by the key the gateway gives it. The
  * gateway may put one query's parts to a subgraph in more than one request
  * (the figures, then what the registry's targets and coverage need of them):
  * they share one count of each city instead of reading it twice. Kept only
@@ -105,7 +118,8 @@ const QUERY_MEMO_MS = 60_000;
 const QUERY_MEMO_MAX = 5_000;
 
 function sharedByQuery<T>(ctx: SubgraphContext, key: string, compute: () => Promise<T>): Promise<T> {
-  const id = ctx.origin.requestId;
+  // The gateway's own key of the query, never an id a client chose: two queries never share a count.
+  const id = ctx.origin.queryKey;
   if (!id) return compute();
   const now = Date.now();
   for (const [k, v] of byQuery) {
@@ -174,7 +188,7 @@ export function oneFigureResolvers(
       [coverageField]: (row: ReportRow, _: unknown, ctx: SubgraphContext) => counted(ctx, row, [row.city]).then((c) => c.coverage),
     },
     ReportTotals: {
-      __resolveReference: (ref: { key: string }) => parseTotalsKey(ref.key),
+      __resolveReference: (ref: { key: string }, ctx: SubgraphContext) => parseTotalsKey(ctx, ref.key),
       [figure]: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) =>
         counted(ctx, t, editionCities(ctx, t.edition)).then((c) => shownCell(ctx, `ReportTotals.${figure}`, TOTAL, c.values)),
       [coverageField]: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) => counted(ctx, t, editionCities(ctx, t.edition)).then((c) => c.coverage),

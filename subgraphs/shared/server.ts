@@ -17,7 +17,7 @@ import { demandControl, type DemandLimits } from '../../runtime/limits.ts';
 import { apolloLogger, type Logger } from '../../runtime/logger.ts';
 import { serveGraphQL, sendJson, shortMessage, type RunningHttpServer } from '../../runtime/http.ts';
 import { subgraphSdl, type SubgraphName } from '../../schema/sdl.ts';
-import { DEADLINE_HEADER } from '../../runtime/settings.ts';
+import { CALL_HEADER, DEADLINE_HEADER } from '../../runtime/settings.ts';
 import { createMetrics, type Metrics } from '../../runtime/metrics.ts';
 import { accessHooks, accessPlugin } from './access.ts';
 import { createSubgraphContext, type RequestOrigin, type SubgraphContext, type SubgraphDeps } from './context.ts';
@@ -88,8 +88,10 @@ function originOf(req: IncomingMessage): RequestOrigin {
   const hash = header('x-lgnet-operation-hash');
   const requestId = header('x-request-id');
   const operationName = header('x-lgnet-operation-name');
+  const queryKey = header(CALL_HEADER);
   return {
     operationHash: hash && HEX64.test(hash) ? hash : '',
+    ...(queryKey && /^[0-9a-f-]{36}$/.test(queryKey) ? { queryKey } : {}),
     ...(operationName && /^[_A-Za-z][_0-9A-Za-z]*$/.test(operationName) ? { operationName } : {}),
     ...(requestId && /^[\w-]+$/.test(requestId) ? { requestId } : {}),
   };

@@ -78,7 +78,8 @@ export async function walk<E extends EntityName>(
   const adapter = (city: string) => ctx.fleet.adapter(city)!;
   // Each read's good answer is kept: a caller who accepts stale data gets it when the city fails.
   const stale = new Map<string, Date>();
-  const kept = <T>(city: string, what: string, fn: () => Promise<T>) => withLastGood(ctx, city, `${entity}|${city}|${digest}|${what}`, maxStaleness, stale, fn);
+  const kept = <T>(city: string, what: string, fn: () => Promise<T>, keep?: (value: T) => T) =>
+    withLastGood(ctx, city, `${entity}|${city}|${digest}|${what}`, maxStaleness, stale, fn, keep);
   const page = await readPage<EntityRecord<E>>({
     cities,
     first,
@@ -91,6 +92,8 @@ export async function walk<E extends EntityName>(
         adapter(city)
           .list(entity, { offset: 0, limit: Infinity, where }, ctx.call)
           .then((p) => ({ total: p.total, valid: p.accepted ?? p.items.length, rejected: p.rejected, items: byValid ? p.items : undefined })),
+        // A count is kept without the records it read: a city's whole list would crowd the memory out.
+        (c) => ({ ...c, items: undefined }),
       ),
     slice: (city, offset, limit) => kept(city, `${offset}+${limit}`, () => adapter(city).list(entity, { offset, limit, where }, ctx.call)),
   });
