@@ -192,3 +192,12 @@ describe('fields that are not one flat column', () => {
     expect(withFields({ localId: 'id', name: '{nome} {cognome}', category: 'c' }).success).toBe(true);
   });
 });
+
+describe('codes typed by hand', () => {
+  it('match their vocabulary whatever the case, accents, apostrophes and spaces', async () => {
+    const { folded } = await import('./mapping.ts');
+    expect(folded(" UNITA'  MOBILE ")).toBe(folded('Unità mobile'));
+    expect(folded("Costa d'Avorio")).toBe(folded('COSTA DAVORIO'));
+    expect(folded('Sportello')).not.toBe(folded('Sportelli'));
+  });
+});

@@ -91,6 +91,15 @@ function pathValue(row: RawRow, path: string): unknown {
   return v;
 }
 
+/**
+ * A city's code as it is matched against its vocabulary: case, accents,
+ * apostrophes and runs of spaces do not count, so a code typed by hand
+ * ("UNITA' MOBILE", " Unità  mobile ") finds its entry ("Unità mobile").
+ */
+export function folded(code: string): string {
+  return code.normalize('NFD').replace(/\p{M}/gu, '').replace(/['’`]/g, '').replace(/\s+/g, ' ').trim().toLowerCase();
+}
+
 /** The keyed pseudonym of a person: HMAC-SHA256 of the normalised fiscal code, base64url. */
 export function personKeyOf(fiscalCode: string, secret: string): string {
   return createHmac('sha256', secret).update(normaliseFiscalCode(fiscalCode)).digest('base64url');
@@ -108,10 +117,10 @@ export interface RowMapper {
 export function createRowMapper(city: string, source: SourceConfig, personKeySecret: string, now: () => number = Date.now): RowMapper {
   const vocab = new Map<VocabularyName, Map<string, string>>();
   for (const [name, table] of Object.entries(source.vocabularies) as Array<[VocabularyName, Record<string, string> | undefined]>) {
-    if (table) vocab.set(name, new Map(Object.entries(table).map(([k, v]) => [k.trim().toLowerCase(), v])));
+    if (table) vocab.set(name, new Map(Object.entries(table).map(([k, v]) => [folded(k), v])));
   }
   const citizenship = source.citizenship
-    ? new Map(Object.entries(source.citizenship).map(([k, v]) => [k.trim().toLowerCase(), v]))
+    ? new Map(Object.entries(source.citizenship).map(([k, v]) => [folded(k), v]))
     : null;
 
   function code(list: VocabularyName, field: string, value: string): string {
@@ -122,7 +131,7 @@ export function createRowMapper(city: string, source: SourceConfig, personKeySec
       if (!vocabularyTargets[list].safeParse(national).success) throw new Reject('UNKNOWN_CODE', field, `not a national ${list} code`);
       return national;
     }
-    const mapped = table.get(value.toLowerCase());
+    const mapped = table.get(folded(value));
     if (mapped === undefined) throw new Reject('UNKNOWN_CODE', field, `code not in the city's ${list} vocabulary`);
     return mapped;
   }
@@ -172,7 +181,7 @@ export function createRowMapper(city: string, source: SourceConfig, personKeySec
         const fiscalCode = normaliseFiscalCode(rawCf);
         if (!isValidFiscalCode(fiscalCode)) throw new Reject('INVALID_FISCAL_CODE', 'fiscalCode', 'fiscal code malformed or wrong check character');
         const rawCitizenship = r.required('citizenship');
-        const iso = citizenship ? citizenship.get(rawCitizenship.toLowerCase()) : rawCitizenship.toUpperCase();
+        const iso = citizenship ? citizenship.get(folded(rawCitizenship)) : rawCitizenship.toUpperCase();
         if (!iso) throw new Reject('UNKNOWN_CODE', 'citizenship', "citizenship not in the city's citizenship table");
         if (iso !== STATELESS && !isIsoCountry(iso)) throw new Reject('UNKNOWN_CODE', 'citizenship', 'citizenship is not an ISO 3166-1 alpha-2 country code, nor XX (stateless)');
         if (isEuEeaSwiss(iso)) throw new Reject('INVALID_VALUE', 'citizenship', 'EU, EEA or Swiss citizenship: outside the programme');

@@ -57,7 +57,7 @@ describe('city dialects and city configs', () => {
           const mapped = source.entities[entity];
           expect(mapped === undefined, `${where} ${entity}`).toBe(own === undefined);
           if (!own || !mapped) continue;
-          expect(mapped.path, `${where} ${entity}`).toBe(own.path);
+          expect((mapped as { path?: string }).path, `${where} ${entity}`).toBe(own.path);
           expect(mapped.fields, `${where} ${entity}`).toEqual(own.fields);
           if (dialect.kind === 'rest' && source.kind === 'rest') {
             expect(source.entities[entity]!.batchParams, `${where} ${entity}`).toEqual(dialect.entities[entity]!.batchParams);

@@ -210,7 +210,8 @@ export function createHttpClient(city: string, source: ResolvedSource, deps: Con
     signal?.throwIfAborted();
     const url = buildUrl(source.baseUrl, path, options.query);
     const headers: Record<string, string> = { ...options.headers };
-    if (source.auth && source.apiKey !== null) headers[source.auth.header] = source.auth.prefix + source.apiKey;
+    // A key sent in a header (a database's password is not: it has no header).
+    if (source.auth && 'header' in source.auth && source.apiKey !== null) headers[source.auth.header] = source.auth.prefix + source.apiKey;
     // The id of the query this read serves, so that a city's own logs can be matched with ours.
     const scope = requestScope.getStore();
     if (scope) headers['x-request-id'] = scope.requestId;
