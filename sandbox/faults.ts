@@ -153,7 +153,11 @@ export interface StandInResponse {
   body: Buffer;
 }
 
-export type StandInHandler = (req: IncomingMessage, url: URL) => StandInResponse;
+/**
+ * A stand-in's answer to one request, given its whole body (empty for a GET):
+ * the services that are asked by posting (SOAP, GraphQL) answer from it.
+ */
+export type StandInHandler = (req: IncomingMessage, url: URL, body: Buffer) => StandInResponse | Promise<StandInResponse>;
 
 export interface StandInServerOptions {
   host: string;
@@ -190,6 +194,8 @@ export interface StandIn {
 
 /** Largest request head (request line and headers) a stand-in accepts, in bytes. */
 const MAX_HEADER_BYTES = 128 * 1024;
+/** Largest request body a stand-in reads, in bytes (a batch of 1000 UUIDs is about 40 KB); a larger one ends the connection. */
+const MAX_BODY_BYTES = 1024 * 1024;
 
 const MAINTENANCE_PAGE = Buffer.from(
   '<!DOCTYPE html>\n<html lang="it"><head><meta charset="utf-8"><title>Servizio in manutenzione</title></head>\n' +
@@ -213,15 +219,28 @@ export async function createStandInServer(options: StandInServerOptions): Promis
   const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     count++;
     const current = fault;
-    if (current?.kind === 'slow') {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        serve(req, res, current);
-      }, current.delayMs);
-      timers.add(timer);
-      return;
-    }
-    serve(req, res, current);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (current?.kind === 'slow') {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          void serve(req, res, body, current);
+        }, current.delayMs);
+        timers.add(timer);
+        return;
+      }
+      void serve(req, res, body, current);
+    });
   });
   // Keep-alive connections would outlive `down`: track them to cut them.
   server.on('connection', (socket) => {
@@ -230,11 +249,11 @@ export async function createStandInServer(options: StandInServerOptions): Promis
   });
   server.on('clientError', (_err, socket) => socket.destroy());
 
-  function serve(req: IncomingMessage, res: ServerResponse, current: Fault | null): void {
+  async function serve(req: IncomingMessage, res: ServerResponse, body: Buffer, current: Fault | null): Promise<void> {
     if (res.destroyed || closed) return;
     let response: StandInResponse;
     try {
-      response = answer(req, current);
+      response = await answer(req, body, current);
     } catch (e) {
       response = {
         status: 500,
@@ -242,6 +261,8 @@ export async function createStandInServer(options: StandInServerOptions): Promis
         body: Buffer.from(`stand-in error: ${(e as Error).message}\n`),
       };
     }
+    // An answer worked out asynchronously may find the client gone or the stand-in closed.
+    if (res.destroyed || closed) return;
     const head = req.method === 'HEAD' || response.status === 304;
     res.statusCode = response.status;
     for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
@@ -261,7 +282,8 @@ export async function createStandInServer(options: StandInServerOptions): Promis
     res.end(response.body);
   }
 
-  function answer(req: IncomingMessage, current: Fault | null): StandInResponse {
+  async function answer(req: IncomingMessage, body: Buffer, current: Fault | null): Promise<StandInResponse> {
+    const normal = () => handler(req, new URL(req.url ?? '/', 'http://stand-in'), body);
     switch (current?.kind) {
       case 'auth':
         return json(401, { error: 'unauthorized', message: 'credenziali non valide' });
@@ -273,19 +295,19 @@ export async function createStandInServer(options: StandInServerOptions): Promis
       case 'html':
         return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: MAINTENANCE_PAGE };
       case 'garbage': {
-        const normal = handler(req, new URL(req.url ?? '/', 'http://stand-in'));
-        return { status: 200, headers: { 'content-type': normal.headers['content-type'] ?? 'application/octet-stream' }, body: garbage(random) };
+        const type = (await normal()).headers['content-type'] ?? 'application/octet-stream';
+        return { status: 200, headers: { 'content-type': type }, body: garbage(random) };
       }
       case 'rename': {
-        const normal = handler(req, new URL(req.url ?? '/', 'http://stand-in'));
-        if (!normal.headers['content-type']?.startsWith('application/json') || normal.status !== 200) return normal;
-        const renamed = renameField(JSON.parse(normal.body.toString('utf8')), current.field);
-        return { ...normal, body: Buffer.from(JSON.stringify(renamed), 'utf8') };
+        const answered = await normal();
+        if (!answered.headers['content-type']?.startsWith('application/json') || answered.status !== 200) return answered;
+        const renamed = renameField(JSON.parse(answered.body.toString('utf8')), current.field);
+        return { ...answered, body: Buffer.from(JSON.stringify(renamed), 'utf8') };
       }
       default:
         break;
     }
-    return handler(req, new URL(req.url ?? '/', 'http://stand-in'));
+    return normal();
   }
 
   const listen = (port: number) =>

@@ -17,16 +17,13 @@
  * record's `persona` cannot be read (`brokenRecords`: the person registry
  * behind it is down for them), with the error's path into that record.
  *
- * The sandbox faults apply (see faults.ts) on its own server, since the
- * shared stand-in server answers before a request's body is read: `down`,
- * `slow`, `garbage`, `html`, `half`, `auth` (401), `flaky`, and `rename`
- * (a key of the answer renamed, as a new release of the schema might).
+ * The sandbox's faults apply as to every stand-in (faults.ts): `rename`
+ * renames a key of the answer, as a new release of the schema might.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { GraphQLError, buildSchema, graphql, type ExecutionResult } from 'graphql';
-import { createPrng, json, type Fault, type StandIn, type StandInResponse } from './faults.ts';
+import { createStandInServer, json, type Fault, type StandIn, type StandInResponse } from './faults.ts';
 
 /** A person in the stand-in's own shape. */
 export interface Assistito {
@@ -93,25 +90,11 @@ export const graphqlStandInSchema = buildSchema(/* GraphQL */ `
   type Iscrizione { codice: ID! assistito: ID! servizio: ID! dal: String al: String }
 `);
 
-/** Largest request body the stand-in reads, in bytes (a batch of 1000 UUIDs is about 40 KB). */
-const MAX_BODY_BYTES = 1024 * 1024;
-
-const MAINTENANCE_PAGE = Buffer.from('<!DOCTYPE html>\n<html lang="it"><head><title>Servizio in manutenzione</title></head><body><h1>Servizio temporaneamente non disponibile</h1></body></html>\n');
-
 export async function createGraphqlStandIn(options: GraphqlStandInOptions): Promise<GraphqlStandIn> {
   const { apiKey, records } = options;
   const maxPageSize = options.maxPageSize ?? 100;
   const broken = options.brokenRecords ?? new Set<string>();
   const expected = Buffer.from(`Bearer ${apiKey}`);
-  const host = options.host ?? '127.0.0.1';
-  const seed = options.seed ?? 0;
-  let fault: Fault | null = options.fault ?? null;
-  let random = createPrng(seed);
-  let count = 0;
-  let bytes = 0;
-  let closed = false;
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
 
   function slice<T>(all: readonly T[], args: { primi: number; dopo: number }, keep: (r: T) => boolean) {
     if (args.primi < 1 || args.primi > maxPageSize) {
@@ -158,8 +141,8 @@ export async function createGraphqlStandIn(options: GraphqlStandInOptions): Prom
   }
 
   /** The answer to one request, before any fault. */
-  async function handle(req: IncomingMessage, body: Buffer): Promise<StandInResponse> {
-    const path = new URL(req.url ?? '/', 'http://stand-in').pathname;
+  async function handle(req: IncomingMessage, url: URL, body: Buffer): Promise<StandInResponse> {
+    const path = url.pathname;
     if (path !== '/graphql') return json(404, { errors: [{ message: `nessun servizio su ${path}` }] });
     if (req.method !== 'POST') return json(405, { errors: [{ message: `${req.method} non consentito: usare POST` }] }, { allow: 'POST' });
     if (!authorised(req.headers['authorization'])) {
@@ -182,137 +165,14 @@ export async function createGraphqlStandIn(options: GraphqlStandInOptions): Prom
     return json(200, coded(result));
   }
 
-  const server: Server = createServer((req, res) => {
-    count++;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      const current = fault;
-      const go = () => void serve(req, res, Buffer.concat(chunks), current);
-      if (current?.kind === 'slow') {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          go();
-        }, current.delayMs);
-        timers.add(timer);
-      } else {
-        go();
-      }
-    });
+  const server = await createStandInServer({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    handler: handle,
+    fault: options.fault ?? null,
+    seed: options.seed ?? 0,
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.on('clientError', (_err, socket) => socket.destroy());
-
-  async function serve(req: IncomingMessage, res: ServerResponse, body: Buffer, current: Fault | null): Promise<void> {
-    let response: StandInResponse;
-    try {
-      response = await faulty(req, body, current);
-    } catch (e) {
-      response = { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: Buffer.from(`stand-in error: ${(e as Error).message}\n`) };
-    }
-    if (res.destroyed || closed) return;
-    res.statusCode = response.status;
-    for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
-    res.setHeader('content-length', String(response.body.length));
-    if (current?.kind === 'half' && response.body.length > 1) {
-      const half = response.body.subarray(0, Math.floor(response.body.length / 2));
-      bytes += half.length;
-      res.write(half, () => res.socket?.destroy());
-      return;
-    }
-    bytes += response.body.length;
-    res.end(response.body);
-  }
-
-  async function faulty(req: IncomingMessage, body: Buffer, current: Fault | null): Promise<StandInResponse> {
-    switch (current?.kind) {
-      case 'auth':
-        return json(401, { errors: [{ message: 'credenziali non valide', extensions: { code: 'UNAUTHENTICATED' } }] });
-      case 'flaky':
-        if (random() < current.probability) return { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: Buffer.from('Service Unavailable\n') };
-        break;
-      case 'html':
-        return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: MAINTENANCE_PAGE };
-      case 'garbage': {
-        const noise = Buffer.alloc(64);
-        for (let i = 0; i < noise.length; i++) noise[i] = Math.floor(random() * 256);
-        // A gzip magic number first: never JSON, whatever follows.
-        noise[0] = 0x1f;
-        noise[1] = 0x8b;
-        return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: noise };
-      }
-      case 'rename': {
-        const normal = await handle(req, body);
-        if (normal.status !== 200) return normal;
-        return { ...normal, body: Buffer.from(JSON.stringify(renameField(JSON.parse(normal.body.toString('utf8')), current.field)), 'utf8') };
-      }
-      default:
-        break;
-    }
-    return handle(req, body);
-  }
-
-  const listen = (port: number) =>
-    new Promise<number>((resolve, reject) => {
-      const onError = (e: Error) => reject(e);
-      server.once('error', onError);
-      server.listen(port, host, () => {
-        server.off('error', onError);
-        const address = server.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
-      });
-    });
-  const stopListening = () =>
-    new Promise<void>((resolve) => {
-      if (!server.listening) return resolve();
-      server.close(() => resolve());
-      for (const s of sockets) s.destroy();
-    });
-
-  const port = await listen(options.port ?? 0);
-  if (fault?.kind === 'down') await stopListening();
-  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-
-  return {
-    host,
-    port,
-    origin,
-    url: `${origin}/graphql`,
-    get fault() {
-      return fault;
-    },
-    requestCount: () => count,
-    bytesSent: () => bytes,
-    resetRequestCount: () => {
-      count = 0;
-      bytes = 0;
-    },
-    async setFault(next) {
-      if (closed) throw new Error('stand-in is closed');
-      fault = next;
-      random = createPrng(seed);
-      if (next?.kind === 'down') await stopListening();
-      else if (!server.listening) await listen(port);
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      await stopListening();
-    },
-  };
+  return Object.assign(server, { url: `${server.origin}/graphql` }) as GraphqlStandIn;
 }
 
 /**
@@ -329,11 +189,4 @@ function coded(result: ExecutionResult): Record<string, unknown> {
     return { ...e.toJSON(), extensions: { ...e.extensions, code } };
   });
   return whole ? { errors } : { errors, data: result.data ?? null };
-}
-
-/** A copy of a JSON value with `field` renamed to `<field>_v2` in every object, at any depth. */
-function renameField(value: unknown, field: string): unknown {
-  if (Array.isArray(value)) return value.map((v) => renameField(v, field));
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k === field ? `${field}_v2` : k, renameField(v, field)]));
 }

@@ -16,7 +16,7 @@
  * for `xsi:nil`.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { request, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { SoapSourceConfig } from '../adapters/connectors/soap-config.ts';
 import type { RawRow } from '../adapters/port.ts';
@@ -67,7 +67,6 @@ export async function createSoapStandIn(options: SoapStandInOptions): Promise<So
     ops.set(config.soapAction, { entity, config, rows: options.rows.get(entity) ?? [] });
     endpoints.set(path, ops);
   }
-  const bodies = new WeakMap<IncomingMessage, Buffer>();
 
   function authorised(header: string | string[] | undefined): boolean {
     if (typeof header !== 'string') return false;
@@ -75,18 +74,7 @@ export async function createSoapStandIn(options: SoapStandInOptions): Promise<So
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
-  // The one request readBodiesFirst sends: the server it reached is the one to read bodies for.
-  let capture: ((server: Server) => void) | null = null;
-  const captured = new Promise<Server>((resolve) => {
-    capture = resolve;
-  });
-
-  function handle(req: IncomingMessage, url: URL): StandInResponse {
-    if (capture) {
-      capture((req.socket as unknown as { server: Server }).server);
-      capture = null;
-      return { status: 204, headers: {}, body: Buffer.alloc(0) };
-    }
+  function handle(req: IncomingMessage, url: URL, body: Buffer): StandInResponse {
     const ops = endpoints.get(url.pathname.replace(/\/+$/, ''));
     if (!ops) return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: Buffer.from('servizio non trovato\n') };
     if (req.method === 'GET' && url.search === '?wsdl') return xml(200, wsdlOf(url.pathname, [...ops.values()]));
@@ -96,7 +84,7 @@ export async function createSoapStandIn(options: SoapStandInOptions): Promise<So
     const op = ops.get(action);
     if (!op) return fault('Client', 'SOAPAction sconosciuta');
     if (!/^text\/xml\b/.test(req.headers['content-type'] ?? '')) return fault('Client', 'atteso text/xml');
-    const text = (bodies.get(req) ?? Buffer.alloc(0)).toString('utf8');
+    const text = body.toString('utf8');
     if (XMLValidator.validate(text) !== true) return fault('Client', 'richiesta non valida');
     const request = (parser.parse(text) as Record<string, any>)?.['Envelope']?.['Body']?.[op.config.request];
     if (typeof request !== 'object' || request === null) return fault('Client', `atteso l'elemento ${op.config.request}`);
@@ -138,41 +126,10 @@ export async function createSoapStandIn(options: SoapStandInOptions): Promise<So
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
     handler: handle,
-    fault: null,
+    fault: options.fault ?? null,
     seed: options.seed ?? 0,
   });
-  await readBodiesFirst(server, bodies, captured);
-  if (options.fault) await server.setFault(options.fault);
   return Object.assign(server, { url: server.origin + basePath }) as SoapStandIn;
-}
-
-/**
- * createStandInServer calls its handler as soon as a request's head arrives,
- * and a SOAP request is all body. Until its handler is given the body, the
- * stand-in reaches the server through one request of its own and reads each
- * request's body before the server's own listener sees the request.
- */
-async function readBodiesFirst(standIn: StandIn, bodies: WeakMap<IncomingMessage, Buffer>, captured: Promise<Server>): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const req = request({ host: standIn.host, port: standIn.port, path: '/', method: 'HEAD', headers: { connection: 'close' } }, (res) => {
-      res.resume();
-      resolve();
-    });
-    req.on('error', reject);
-    req.end();
-  });
-  const server = await captured;
-  const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: unknown) => void>;
-  server.removeAllListeners('request');
-  server.on('request', (req: IncomingMessage, res: unknown) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      bodies.set(req, Buffer.concat(chunks));
-      for (const l of listeners) l.call(server, req, res);
-    });
-  });
-  standIn.resetRequestCount();
 }
 
 /** A record as nested elements: dotted keys to children, `@name` to attributes, lists repeated, null as xsi:nil. */

@@ -122,7 +122,7 @@ describe('the request', () => {
     expect(req!.headers['authorization']).toBe(`Bearer ${token}`);
     expect(req!.headers['content-type']).toBe('application/json');
     expect(req!.headers['accept']).toBe('application/json');
-    // The connector's own marker of the body never leaves the process.
+    // No header of the graph's own leaves the process.
     expect(Object.keys(req!.headers).filter((h) => h.startsWith('x-lgnet'))).toEqual([]);
   });
 });

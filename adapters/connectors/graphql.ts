@@ -35,7 +35,6 @@
  * Messages never quote what the city sent: only codes, paths of the config
  * and counts.
  */
-import type { Dispatcher } from 'undici';
 import { CityError } from '../../schema/errors.ts';
 import type { EntityName } from '../../schema/records.ts';
 import type { ResolvedSource } from '../config.ts';
@@ -68,8 +67,7 @@ interface SourceErrorEntry {
 }
 
 export function createGraphqlConnector(city: string, source: GraphqlSource, deps: ConnectorDeps): SourceConnector {
-  const bodies = new Map<string, string>();
-  const http = createHttpClient(city, source, { ...deps, dispatcher: deps.dispatcher.compose(postBridge(bodies)) });
+  const http = createHttpClient(city, source, deps);
   const filters = createFilterTranslator({
     vocabularies: source.vocabularies,
     citizenship: source.citizenship,
@@ -83,7 +81,6 @@ export function createGraphqlConnector(city: string, source: GraphqlSource, deps
 
   let state: 'UP' | 'DOWN' | 'UNKNOWN' = 'UNKNOWN';
   let lastGood: Date | null = null;
-  let nextBody = 0;
 
   function entityConfig(entity: EntityName): GraphqlEntityConfig {
     const config = source.entities[entity] as GraphqlEntityConfig | undefined;
@@ -96,13 +93,8 @@ export function createGraphqlConnector(city: string, source: GraphqlSource, deps
 
   /** POSTs one query; the parsed JSON body. */
   async function post(config: GraphqlEntityConfig, variables: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
-    const id = String(nextBody++);
-    bodies.set(id, JSON.stringify({ query: config.query, variables }));
-    try {
-      return await http.getJson(config.path, { headers: { [bodyHeader]: id }, signal });
-    } finally {
-      bodies.delete(id);
-    }
+    const body = JSON.stringify({ query: config.query, variables });
+    return http.postJson(config.path, { body, headers: { 'content-type': 'application/json' }, signal });
   }
 
   /** One request for `size` rows from row `index`, with further variables (filters, ids); records the source's health. */
@@ -329,25 +321,4 @@ function keyString(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   return undefined;
-}
-
-/**
- * The header, set by the connector and never sent, naming the body a request
- * carries. http.ts only GETs; until its client can POST (see the report of
- * this connector), this interceptor turns the connector's requests into
- * POSTs of their JSON body below the shared dispatcher, so that every
- * attempt, retries included, still goes through the source's one policy.
- */
-const bodyHeader = 'x-lgnet-graphql-body';
-
-function postBridge(bodies: ReadonlyMap<string, string>): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) => (opts, handler) => {
-    const headers = opts.headers;
-    if (!isRecord(headers) || typeof headers[bodyHeader] !== 'string') return dispatch(opts, handler);
-    const body = bodies.get(headers[bodyHeader]);
-    // Only an attempt after its request was given up could find no body: it must not go out as an empty POST.
-    if (body === undefined) throw new Error('graphql connector: request body no longer held');
-    const { [bodyHeader]: _ref, ...rest } = headers as Record<string, string>;
-    return dispatch({ ...opts, method: 'POST', body, headers: { ...rest, 'content-type': 'application/json' } }, handler);
-  };
 }

@@ -6,7 +6,7 @@ import { requestDefaults, type ResolvedSource } from '../config.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { silentLogger } from '../../runtime/logger.ts';
 import { cutShort, startUpstream, type Upstream } from './fixtures/upstream-server.ts';
-import { RECENT_WINDOW, buildUrl, createHttpClient, mapConcurrently, mediaType, withHealth } from './http.ts';
+import { MAX_FAILURE_BODY_BYTES, RECENT_WINDOW, buildUrl, createHttpClient, failureBody, mapConcurrently, mediaType, withHealth } from './http.ts';
 
 const city = '072006'; // Bari
 
@@ -91,6 +91,37 @@ describe('the upstream GET', () => {
     expect(await http.getJson('/plain')).toEqual({ ok: true });
     const e = await cityError(http.getJson('/xml'));
     expect(e).toMatchObject({ code: 'CITY_BAD_RESPONSE', city, detail: 'expected JSON, got application/xml' });
+  });
+});
+
+describe('the upstream POST', () => {
+  it('posts the body with its headers, and posts it again on a retry', async () => {
+    let served = 0;
+    upstream.reset(() => (served++ === 0 ? busy : { status: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' }));
+    const http = client({ retries: 1 });
+    await expect(http.postJson('/q', { body: '{"query":"{ a }"}', headers: { 'content-type': 'application/json' } })).resolves.toEqual({ ok: true });
+    expect(upstream.requests.map((r) => [r.method, r.url, r.headers['content-type'], r.headers['content-length']])).toEqual([
+      ['POST', '/q', 'application/json', '17'],
+      ['POST', '/q', 'application/json', '17'],
+    ]);
+  });
+
+  it('keeps the body of a status the caller asks for, classified as any other', async () => {
+    upstream.reset(() => ({ status: 500, headers: { 'content-type': 'text/xml' }, body: '<fault/>' }));
+    const http = client();
+    const kept = await rejection(http.post('/s', { body: '<e/>', readBodyOn: (status) => status === 500 }));
+    expect(kept).toMatchObject({ code: 'CITY_UNAVAILABLE', detail: 'status 500' });
+    expect(failureBody(kept)?.toString('utf8')).toBe('<fault/>');
+    const notAsked = await rejection(http.post('/s', { body: '<e/>' }));
+    expect(failureBody(notAsked)).toBeUndefined();
+  });
+
+  it('keeps no body larger than MAX_FAILURE_BODY_BYTES', async () => {
+    upstream.reset(() => ({ status: 500, body: 'x'.repeat(MAX_FAILURE_BODY_BYTES + 1) }));
+    const http = client();
+    const e = await rejection(http.post('/s', { body: '<e/>', readBodyOn: () => true }));
+    expect(e).toMatchObject({ code: 'CITY_UNAVAILABLE' });
+    expect(failureBody(e)).toBeUndefined();
   });
 });
 

@@ -150,7 +150,7 @@ describe('paging', () => {
     expect(post.headers['soapaction']).toBe(`"${action}"`);
     expect(post.headers['content-type']).toBe('text/xml; charset=utf-8');
     expect(post.headers['x-api-key']).toBe('chiave-di-prova');
-    // The connector's marker to its own interceptor never leaves the process.
+    // No header of the graph's own leaves the process.
     expect(Object.keys(post.headers).filter((h) => h.startsWith('x-lgnet'))).toEqual([]);
   });
 

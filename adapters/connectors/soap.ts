@@ -16,13 +16,12 @@
  * configured elements, are CITY_BAD_RESPONSE naming what is wrong, never
  * quoting it; a record element with no fields is that one row rejected.
  */
-import type { Dispatcher } from 'undici';
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import { CityError } from '../../schema/errors.ts';
 import type { EntityName } from '../../schema/records.ts';
 import type { ResolvedSource } from '../config.ts';
 import { rowDefect, type ConnectorDeps, type LookupKey, type RawPage, type RawRow, type SourceConnector } from '../port.ts';
-import { abortable, createHttpClient, mapConcurrently, mediaType, withHealth, type UpstreamResponse } from './http.ts';
+import { abortable, createHttpClient, failureBody, mapConcurrently, mediaType, withHealth, type UpstreamResponse } from './http.ts';
 import { planChunks } from './rest.ts';
 
 export type SoapSource = ResolvedSource & { kind: 'soap' };
@@ -30,8 +29,6 @@ type SoapEntity = NonNullable<SoapSource['entities'][EntityName]>;
 
 /** Most requests in flight at once for one call (a city's server is small). */
 const maxConcurrentRequests = 4;
-/** Most bytes of a status-500 body kept to read its fault (a fault is small). */
-const MAX_FAULT_BYTES = 64 * 1024;
 
 export const SOAP_ENVELOPE_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 
@@ -54,29 +51,10 @@ interface Chunk {
   total: number;
 }
 
-/** One SOAP call as the transport is asked to post it. */
-interface PendingCall {
-  envelope: string;
-  soapAction: string;
-  /** Body bytes of a status-500 answer, kept to read its fault. */
-  faultBody: Buffer[] | null;
-}
-
-/**
- * Header by which the connector hands an envelope to its own dispatcher
- * interceptor (below); the interceptor removes it, so it never leaves the
- * process.
- */
-const CALL_HEADER = 'x-lgnet-soap-call';
-
 export function createSoapConnector(city: string, source: SoapSource, deps: ConnectorDeps): SourceConnector {
   const bad = (detail: string) => new CityError('CITY_BAD_RESPONSE', city, detail);
   const notConfigured = (detail: string) => new CityError('CITY_NOT_CONFIGURED', city, `source "${source.id}": ${detail}`);
-  const pending = new Map<string, PendingCall>();
-  let nextCall = 0;
-  // http.ts speaks GET only: an interceptor on this source's dispatcher turns a marked request into the SOAP POST,
-  // so that every call still goes through the source's one resilience policy (timeouts, retries, breaker, bulkhead).
-  const http = createHttpClient(city, source, { ...deps, dispatcher: deps.dispatcher.compose(soapPost(pending)) });
+  const http = createHttpClient(city, source, deps);
   const { paging } = source;
 
   let state: 'UP' | 'DOWN' | 'UNKNOWN' = 'UNKNOWN';
@@ -92,21 +70,23 @@ export function createSoapConnector(city: string, source: SoapSource, deps: Conn
 
   /** Posts one envelope; resolves with the response's Body, throws a CityError for a fault or an unreadable answer. */
   async function call(path: string, soapAction: string, envelope: string, signal: AbortSignal | undefined): Promise<Record<string, unknown>> {
-    const id = String(++nextCall);
-    const entry: PendingCall = { envelope, soapAction, faultBody: null };
-    pending.set(id, entry);
     let res: UpstreamResponse;
     try {
-      res = await http.get(path, { headers: { [CALL_HEADER]: id, accept: 'text/xml' }, signal });
+      res = await http.post(path, {
+        body: envelope,
+        headers: { accept: 'text/xml', 'content-type': 'text/xml; charset=utf-8', soapaction: `"${soapAction}"` },
+        signal,
+        // SOAP 1.1 sends a fault with status 500.
+        readBodyOn: (status) => status === 500,
+      });
     } catch (e) {
-      // SOAP 1.1 sends a fault with status 500: the HTTP client calls it the city unavailable; its body says more.
-      if (e instanceof CityError && e.detail === 'status 500' && entry.faultBody) {
-        const fault = faultIn(Buffer.concat(entry.faultBody));
+      // The HTTP client calls a 500 the city unavailable; the fault in its body says more.
+      const kept = failureBody(e);
+      if (kept) {
+        const fault = faultIn(kept);
         if (fault) throw fault;
       }
       throw e;
-    } finally {
-      pending.delete(id);
     }
     if (res.status === 304) throw bad('status 304 to a SOAP request');
     const doc = readXml(res.body, mediaType(res.headers['content-type']));
@@ -310,48 +290,6 @@ export function createSoapConnector(city: string, source: SoapSource, deps: Conn
     status() {
       return withHealth({ status: state, asOf: lastGood }, http.health());
     },
-  };
-}
-
-/**
- * The interceptor that makes a marked GET of the HTTP client the SOAP POST:
- * the envelope as body, `text/xml; charset=utf-8`, the quoted SOAPAction.
- * It also keeps the body of a status-500 answer (which the client reads and
- * discards), since SOAP 1.1 sends its faults so. Each attempt of a retried
- * call posts the same envelope.
- */
-function soapPost(pending: ReadonlyMap<string, PendingCall>): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) => (opts, handler) => {
-    const headers = opts.headers;
-    const id = isObject(headers) && !Array.isArray(headers) ? (headers as Record<string, unknown>)[CALL_HEADER] : undefined;
-    const entry = typeof id === 'string' ? pending.get(id) : undefined;
-    if (!entry) return dispatch(opts, handler);
-    const { [CALL_HEADER]: _marker, ...rest } = headers as Record<string, string>;
-    const post = {
-      ...opts,
-      method: 'POST' as const,
-      body: entry.envelope,
-      headers: { ...rest, 'content-type': 'text/xml; charset=utf-8', soapaction: `"${entry.soapAction}"` },
-    };
-    let kept = 0;
-    return dispatch(post, {
-      onRequestStart: (controller, context) => handler.onRequestStart?.(controller, context),
-      onRequestUpgrade: (controller, statusCode, headers, socket) => handler.onRequestUpgrade?.(controller, statusCode, headers, socket),
-      onResponseStart(controller, statusCode, headers, statusMessage) {
-        entry.faultBody = statusCode === 500 ? [] : null;
-        kept = 0;
-        handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
-      },
-      onResponseData(controller, chunk) {
-        if (entry.faultBody && kept + chunk.length <= MAX_FAULT_BYTES) {
-          entry.faultBody.push(Buffer.from(chunk));
-          kept += chunk.length;
-        }
-        handler.onResponseData?.(controller, chunk);
-      },
-      onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
-      onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
-    });
   };
 }
 

@@ -16,7 +16,7 @@
  *   dates of other sources, so the shared mapping reads both the same way.
  *
  * Each statement goes through the source's resilience policy (cockatiel,
- * built once per source, as http.ts builds its own): retries on a connection
+ * built once per source by http.ts's createSourcePolicy): retries on a connection
  * refused or lost, a timeout or a server going down; a circuit breaker; a
  * bulkhead as wide as the connection pool (`maxConcurrent`). Each attempt is
  * bounded by the driver: `connectTimeoutMs` to connect, `timeoutMs` per
@@ -32,19 +32,6 @@
  * are unreferenced, and the pool is closed after IDLE_MS without a
  * statement. `close()` ends the pool at once (the port has no close yet).
  */
-import {
-  BrokenCircuitError,
-  BulkheadRejectedError,
-  CircuitState,
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  bulkhead,
-  circuitBreaker,
-  halfJitterGenerator,
-  handleWhen,
-  retry,
-  wrap,
-} from 'cockatiel';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { CityError, asCityError } from '../../schema/errors.ts';
@@ -53,7 +40,7 @@ import type { ResolvedSource } from '../config.ts';
 import type { ConnectorDeps, ConnectorStatus, LookupKey, RawPage, RawRow, SourceConnector, Where } from '../port.ts';
 import { filterablePaths } from '../source-base.ts';
 import { createFilterTranslator, formatDate } from './filters.ts';
-import { DEGRADED_SHARE, RECENT_WINDOW, abortable, mapConcurrently, withHealth, type SourceHealth } from './http.ts';
+import { abortable, createSourcePolicy, failure, mapConcurrently, withHealth, type Verdict } from './http.ts';
 import { SQL_IDENTIFIER, SQL_VIEW_NAME, columnsOfSpec, parseConnectionString, type SqlDialect, type SqlEndpoint } from './sql-config.ts';
 
 export type SqlSource = ResolvedSource & { kind: 'sql' };
@@ -92,8 +79,6 @@ export interface SqlConnector extends SourceConnector {
 const IDLE_MS = 10_000;
 /** The PostgreSQL client gives up this long after the server's statement_timeout should have cancelled a statement, in milliseconds. */
 const QUERY_TIMEOUT_GRACE_MS = 1_000;
-/** Longest pause between two attempts, in milliseconds, however many retries a source is given. */
-const MAX_RETRY_DELAY_MS = 5_000;
 /** Most look-up statements in flight at once for one call (the pool is the source's to share). */
 const MAX_LOOKUP_STATEMENTS = 4;
 
@@ -102,20 +87,6 @@ const PG_DATE = 1082;
 const pgTextTypes = new Set([PG_DATE, 1114, 1184]);
 /** MySQL column types of a DATE. */
 const mysqlDateTypes = new Set([10, 14]);
-
-/** What an attempt's failure means to the policy (as in http.ts). */
-interface Verdict {
-  /** Worth another attempt: the server may answer a moment later. */
-  retry: boolean;
-  /** Says the server cannot serve now: counts towards opening the circuit. */
-  down: boolean;
-}
-const verdicts = new WeakMap<object, Verdict>();
-const verdictOf = (e: unknown): Verdict | undefined => (typeof e === 'object' && e !== null ? verdicts.get(e) : undefined);
-function failure(error: CityError, verdict: Verdict): CityError {
-  verdicts.set(error, verdict);
-  return error;
-}
 
 /** A config name quoted for the dialect; throws on anything but a plain identifier (the config is checked at load, this is the last guard). */
 export function quoteName(dialect: SqlDialect, name: string, pattern: RegExp = SQL_IDENTIFIER): string {
@@ -291,56 +262,9 @@ export function createSqlConnector(city: string, source: SqlSource, deps: Connec
   };
 
   // ---------------------------------------------------------------------------
-  // The policy: built once, as http.ts builds its own.
-
-  const retryPolicy = retry(
-    handleWhen((e) => verdictOf(e)?.retry === true),
-    {
-      maxAttempts: source.retries,
-      backoff: new ExponentialBackoff({ initialDelay: source.retryDelayMs, maxDelay: MAX_RETRY_DELAY_MS, generator: halfJitterGenerator }),
-    },
-  );
-  const breaker = circuitBreaker(handleWhen((e) => verdictOf(e)?.down === true), {
-    breaker: new ConsecutiveBreaker(source.breakerFailures),
-    halfOpenAfter: source.breakerHalfOpenAfterMs,
-  });
-  // No cockatiel timeout: the driver bounds each attempt (connect timeout, statement timeout), and so frees its connection.
-  const policy = wrap(retryPolicy, breaker, bulkhead(source.maxConcurrent, source.maxQueued));
-
-  let opened: { at: number; detail: string } | null = null;
-  breaker.onBreak((reason) => {
-    const error = 'error' in reason ? reason.error : undefined;
-    const detail = error instanceof CityError ? error.detail : 'repeated failures';
-    opened = { at: deps.now(), detail };
-    deps.logger.warn('circuit opened: the source is not asked for a while', { ...log, detail, forMs: source.breakerHalfOpenAfterMs });
-  });
-  breaker.onHalfOpen(() => deps.logger.info('circuit half-open: one request probes the source', log));
-  breaker.onReset(() => {
-    opened = null;
-    deps.logger.info('circuit closed: the source answers again', log);
-  });
-  retryPolicy.onRetry((event) => {
-    const error = 'error' in event ? event.error : undefined;
-    deps.logger.info('retrying a read', { ...log, attempt: event.attempt, delayMs: Math.round(event.delay), detail: error instanceof CityError ? error.detail : undefined });
-  });
-
-  const recent: boolean[] = [];
-  function remember(retried: boolean): void {
-    recent.push(retried);
-    if (recent.length > RECENT_WINDOW) recent.shift();
-  }
-  function circuitOpenError(): CityError {
-    const since = new Date(opened?.at ?? deps.now()).toISOString();
-    return new CityError('CITY_UNAVAILABLE', city, `circuit open since ${since}: ${opened?.detail ?? 'repeated failures'}`);
-  }
-  function health(): SourceHealth {
-    const retried = recent.filter(Boolean).length;
-    const degraded = retried > DEGRADED_SHARE * RECENT_WINDOW;
-    const state = breaker.state;
-    if (state === CircuitState.Open || state === CircuitState.Isolated) return { circuit: 'open', degraded, reason: circuitOpenError().detail };
-    if (state === CircuitState.HalfOpen) return { circuit: 'half-open', degraded, reason: `circuit half-open, probing: ${circuitOpenError().detail}` };
-    return { circuit: 'closed', degraded, reason: degraded ? `needed retries on ${retried} of its last ${recent.length} requests` : null };
-  }
+  // The policy, built once. No timeout of its own: the driver bounds each attempt
+  // (connect timeout, statement timeout), and so frees its connection.
+  const { execute, remember, rejection, health } = createSourcePolicy(city, source, deps);
 
   let state: 'UP' | 'DOWN' | 'UNKNOWN' = 'UNKNOWN';
   let lastGood: Date | null = null;
@@ -349,7 +273,7 @@ export function createSqlConnector(city: string, source: SqlSource, deps: Connec
   async function run(statement: SqlStatement, what: string, signal: AbortSignal | undefined): Promise<SqlResult> {
     signal?.throwIfAborted();
     let attempts = 0;
-    const execution = policy.execute(() => {
+    const execution = execute(() => {
       attempts++;
       // The caller may have given up during the pause before this attempt: then nothing more is sent.
       if (signal?.aborted) return Promise.reject(signal.reason);
@@ -362,11 +286,7 @@ export function createSqlConnector(city: string, source: SqlSource, deps: Connec
       return result;
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
-      let error = e;
-      if (e instanceof BrokenCircuitError) error = circuitOpenError();
-      else if (e instanceof BulkheadRejectedError) {
-        error = new CityError('CITY_UNAVAILABLE', city, `too many statements to this source at once (${source.maxConcurrent} in flight, ${source.maxQueued} waiting)`);
-      }
+      const error = rejection(e, 'statements');
       // A fault of the graph's own (not a CityError) says nothing about the city.
       if (error instanceof CityError) state = 'DOWN';
       throw error;
