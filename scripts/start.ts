@@ -37,7 +37,9 @@ const stack = await startStack({
 });
 
 // Where `npm run token` finds this sandbox's identity provider.
-writeSandboxState({ gatewayUrl: stack.gatewayUrl, tokenUrl: stack.issuer.tokenUrl, pid: process.pid });
+// And where `npm run adapter:check` finds the city systems (their endpoints and keys).
+const state = { gatewayUrl: stack.gatewayUrl, tokenUrl: stack.issuer.tokenUrl, pid: process.pid, cityEnv: stack.sandbox.env };
+writeSandboxState(state);
 const cities = stack.sandbox.population.size;
 console.log(`
 Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.
