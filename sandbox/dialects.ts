@@ -65,6 +65,12 @@ export interface Quirks {
   padTo?: number;
   /** Fields (columns) the source sends that the programme does not map, with their constant value. */
   extraFields?: Readonly<Record<string, string>>;
+  /**
+   * A system kept in two languages at once (Bolzano's ASSB, Italian and
+   * German): where a vocabulary holds several codes for one national code,
+   * each record is written with one of them, chosen by its id.
+   */
+  bilingual?: boolean;
 }
 
 interface SourceDialectBase {
@@ -624,10 +630,14 @@ export const dialects: readonly CityDialect[] = [
         paging: { style: 'offset', startParam: 'start', sizeParam: 'anzahl', maxPageSize: 1000, defaultPageSize: 25, itemsPath: 'eintraege', totalPath: 'gesamt' },
         batch: { localId: 'ids', beneficiaryId: 'klient' },
         values: { ids: 'string', numbers: 'number', vulnerabilities: 'joined', absent: 'null' },
+        // Both languages' codes: records written by Italian- and German-speaking staff sit side by side.
         vocabularies: {
-          sex: sex.german, permitType: permit.german, intakeChannel: channel.german, intakeStatus: status.german,
-          vulnerability: vulnerability.german, serviceCategory: category.german, housingKind: housing.german, civicProjectStatus: civic.german,
+          sex: { ...sex.german, ...sex.words }, permitType: { ...permit.german, ...permit.words },
+          intakeChannel: { ...channel.german, ...channel.words }, intakeStatus: { ...status.german, ...status.words },
+          vulnerability: { ...vulnerability.german, ...vulnerability.words }, serviceCategory: { ...category.german, ...category.words },
+          housingKind: { ...housing.german, ...housing.words }, civicProjectStatus: { ...civic.german, ...civic.words },
         },
+        quirks: { bilingual: true },
         entities: {
           beneficiaries: ['/klienten', ['KlientID', 'Steuernummer', 'Vorname', 'Nachname', 'Geschlecht', 'Geburtsdatum', 'Staatsangehoerigkeit', 'Aufenthaltstitel', 'Vulnerabilitaeten', 'Aufnahmedatum', 'Aufnahmekanal', 'Status']],
           services: ['/dienste', ['DienstID', 'Bezeichnung', 'Kategorie']],

@@ -214,12 +214,13 @@ function formatIsoDate(iso: string, format: SourceDialect['dateFormat']): string
 }
 
 /** The first source code of each national code, per list: what the city writes. */
-function inverseVocabularies(source: SourceDialect): Map<VocabularyName, Map<string, string>> {
-  const out = new Map<VocabularyName, Map<string, string>>();
+/** Per code list, national code -> the source's codes for it, in the vocabulary's order. */
+function inverseVocabularies(source: SourceDialect): Map<VocabularyName, Map<string, string[]>> {
+  const out = new Map<VocabularyName, Map<string, string[]>>();
   for (const [list, table] of Object.entries(source.vocabularies) as Array<[VocabularyName, Record<string, string> | undefined]>) {
     if (!table) continue;
-    const inverse = new Map<string, string>();
-    for (const [own, national] of Object.entries(table)) if (!inverse.has(national)) inverse.set(national, own);
+    const inverse = new Map<string, string[]>();
+    for (const [own, national] of Object.entries(table)) inverse.set(national, [...(inverse.get(national) ?? []), own]);
     out.set(list, inverse);
   }
   return out;
@@ -241,12 +242,15 @@ function createSourceRenderer(city: string, source: SourceDialect) {
   };
   const caseOf = (s: string) => (quirks.codesCase === 'upper' ? s.toUpperCase() : quirks.codesCase === 'lower' ? s.toLowerCase() : s);
 
+  /** The record being written: a bilingual system writes all of one record's codes in one language. */
+  let language = 0;
+
   function ownCode(list: VocabularyName, national: string): string {
     const table = vocab.get(list);
     if (!table) return national;
-    const own = table.get(national);
-    if (own === undefined) throw new Error(`${where}: the ${list} vocabulary has no code for ${national}`);
-    return caseOf(own);
+    const codes = table.get(national);
+    if (codes === undefined) throw new Error(`${where}: the ${list} vocabulary has no code for ${national}`);
+    return caseOf(quirks.bilingual ? codes[language % codes.length]! : codes[0]!);
   }
 
   function fiscalCode(cf: string): string {
@@ -315,6 +319,8 @@ function createSourceRenderer(city: string, source: SourceDialect) {
 
   return function renderRow(entity: EntityName, record: object, defect: PlannedDefect | undefined): RawRow {
     const fields = source.entities[entity]!.fields as Record<string, string>;
+    // Which language the record was written in: drawn from its id, so the same record always reads the same.
+    if (quirks.bilingual) language = hashString(`${city}:${(record as { localId: string }).localId}`) % 2;
     const flat = flatten(entity, record);
     const row: Record<string, unknown> = {};
     for (const [canonical, kind] of Object.entries(fieldKinds[entity])) {

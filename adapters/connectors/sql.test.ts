@@ -614,9 +614,10 @@ describe.each([
       const before = process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
       const c = connector(source({ maxConcurrent: 2 }));
       await Promise.all([c.page('beneficiaries', { offset: 0, limit: 1 }, undefined), c.lookup('beneficiaries', 'localId', ['A001'], undefined)]);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const after = process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
-      expect(after).toBe(before);
+      // A connection is unreferenced once the pool takes it back, which may take a turn or two of a busy event loop.
+      const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+      for (let i = 0; i < 100 && sockets() > before; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(sockets()).toBeLessThanOrEqual(before);
       // The pool is still there, and serves the next statement.
       expect(ids(await c.lookup('beneficiaries', 'localId', ['A002'], undefined))).toEqual(['A002']);
     });
