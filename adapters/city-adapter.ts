@@ -320,7 +320,28 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
    * children PARENT_REJECTED); a live source is classified at every read.
    * The rejections of a read of every record are the entity's tally.
    */
-  async function readWhole<E extends EntityName>(b: Bound, entity: E, ctx: CallContext, pushed?: Where): Promise<WholeRead<E>> {
+  /**
+   * The whole reads of one request (its calls share a CallContext): a request
+   * that needs a city's persons both as figures and to know which children
+   * are valid reads them once.
+   */
+  const requestReads = new WeakMap<CallContext, Map<string, Promise<WholeRead<EntityName>>>>();
+  function readWhole<E extends EntityName>(b: Bound, entity: E, ctx: CallContext, pushed?: Where): Promise<WholeRead<E>> {
+    if (pushed !== undefined) return readWholeNow(b, entity, ctx, pushed);
+    let reads = requestReads.get(ctx);
+    if (!reads) requestReads.set(ctx, (reads = new Map()));
+    const key = `${b.source.id}|${entity}`;
+    let read = reads.get(key);
+    if (!read) {
+      read = readWholeNow(b, entity, ctx);
+      reads.set(key, read);
+      // A failed read is not kept: another call of the request may try again.
+      read.catch(() => reads!.delete(key));
+    }
+    return read as Promise<WholeRead<E>>;
+  }
+
+  async function readWholeNow<E extends EntityName>(b: Bound, entity: E, ctx: CallContext, pushed?: Where): Promise<WholeRead<E>> {
     const { rows, version } = await scan(b, entity, ctx.signal, pushed);
     const persons = await personsFor(entity, rows, ctx);
     const key = pushed === undefined && version !== undefined && (persons === null || persons.version !== undefined) ? `${version}|${persons?.version ?? ''}` : null;

@@ -42,21 +42,14 @@ import { rowDefect, type ConnectorDeps, type LookupKey, type RawPage, type RawRo
 import { createFilterTranslator } from './filters.ts';
 import type { GraphqlEntityConfig } from './graphql-config.ts';
 import { createHttpClient, mapConcurrently, withHealth } from './http.ts';
-import { planChunks } from './rest.ts';
+import { maxConcurrentRequests, readAll, readSlice, type Chunk } from './paged.ts';
 
 export type GraphqlSource = ResolvedSource & { kind: 'graphql' };
 
-/** Most requests in flight at once for one call (a city's server is small). */
-const maxConcurrentRequests = 4;
 
 /** Codes of a GraphQL error that mean the city refused the adapter's credentials (Apollo's and most servers' names). */
 const authCodes = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
 
-interface Chunk {
-  rows: RawRow[];
-  /** Absent only in a look-up's answer that gives none. */
-  total: number | undefined;
-}
 
 /** One entry of a GraphQL answer's `errors`, as far as the graph reads it. */
 interface SourceErrorEntry {
@@ -185,14 +178,8 @@ export function createGraphqlConnector(city: string, source: GraphqlSource, deps
   }
 
   /** Every row the variables select, following pages of maxPageSize until the total is reached. */
-  async function fetchAll(entity: EntityName, config: GraphqlEntityConfig, extra: ReadonlyArray<[string, unknown]>, signal: AbortSignal | undefined, needTotal: boolean): Promise<Chunk> {
-    const size = paging.maxPageSize;
-    const first = await fetchChunk(entity, config, 0, size, extra, signal, needTotal);
-    if (first.total === undefined || first.rows.length >= first.total) return first;
-    const starts: number[] = [];
-    for (let index = size; index < first.total; index += size) starts.push(index);
-    const rest = await mapConcurrently(starts, maxConcurrentRequests, (index) => fetchChunk(entity, config, index, size, extra, signal, needTotal));
-    return { rows: [first, ...rest].flatMap((c) => c.rows), total: first.total };
+  function fetchAll(entity: EntityName, config: GraphqlEntityConfig, extra: ReadonlyArray<[string, unknown]>, signal: AbortSignal | undefined, needTotal: boolean): Promise<Chunk> {
+    return readAll(paging.maxPageSize, (start, size) => fetchChunk(entity, config, start, size, extra, signal, needTotal));
   }
 
   return {
@@ -202,12 +189,8 @@ export function createGraphqlConnector(city: string, source: GraphqlSource, deps
       const config = entityConfig(entity);
       // Every page of a filtered read carries the same filters, so that offsets and the total count the same rows.
       const conditions = where ? Object.entries(filters.query(entity, where)) : [];
-      const plan = planChunks(paging.style, offset, limit, paging.maxPageSize);
-      const chunks = await mapConcurrently(plan.starts, maxConcurrentRequests, (index) => fetchChunk(entity, config, index, plan.size, conditions, signal, true));
-      const total = chunks[0]!.total!;
-      const skip = offset - plan.starts[0]!;
-      const rows = chunks.flatMap((c) => c.rows).slice(skip, skip + limit);
-      return { rows, total } satisfies RawPage;
+      const { rows, total } = await readSlice(paging.style, paging.maxPageSize, offset, limit, (start, size) => fetchChunk(entity, config, start, size, conditions, signal, true));
+      return { rows, total: total! } satisfies RawPage;
     },
 
     pushable(entity, where) {

@@ -15,13 +15,9 @@ import { createHttpClient, mapConcurrently, withHealth, type Query } from './htt
 export type RestSource = ResolvedSource & { kind: 'rest' };
 
 /** Most requests in flight at once for one call (a city's server is small). */
-const maxConcurrentRequests = 4;
+import { maxConcurrentRequests, readAll, readSlice, type Chunk } from './paged.ts';
 
-interface Chunk {
-  rows: RawRow[];
-  /** Absent only where a look-up endpoint does not page. */
-  total: number | undefined;
-}
+export { planChunks } from './paged.ts';
 
 export function createRestConnector(city: string, source: RestSource, deps: ConnectorDeps): SourceConnector {
   const http = createHttpClient(city, source, deps);
@@ -76,14 +72,12 @@ export function createRestConnector(city: string, source: RestSource, deps: Conn
   }
 
   /** Every row the request selects, following pages of maxPageSize until the total is reached. */
-  async function fetchAll(path: string, extra: Query, signal: AbortSignal | undefined, needTotal: boolean): Promise<Chunk> {
-    const size = paging.maxPageSize;
-    const first = await fetchChunk(path, 0, size, extra, signal, needTotal);
-    if (first.total === undefined || first.rows.length >= first.total) return first;
-    const starts: number[] = [];
-    for (let index = size; index < first.total; index += size) starts.push(index);
-    const rest = await mapConcurrently(starts, maxConcurrentRequests, (index) => fetchChunk(path, index, size, extra, signal));
-    return { rows: [first, ...rest].flatMap((c) => c.rows), total: first.total };
+  function fetchAll(path: string, extra: Query, signal: AbortSignal | undefined, needTotal: boolean): Promise<Chunk> {
+    return readAll(
+      paging.maxPageSize,
+      (start, size) => fetchChunk(path, start, size, extra, signal, needTotal),
+      (start, size) => fetchChunk(path, start, size, extra, signal),
+    );
   }
 
   return {
@@ -93,12 +87,8 @@ export function createRestConnector(city: string, source: RestSource, deps: Conn
       const { path } = entityConfig(entity);
       // Every page of a filtered read carries the same filters, so that offsets and the total count the same rows.
       const conditions = where ? filters.query(entity, where) : {};
-      const plan = planChunks(paging.style, offset, limit, paging.maxPageSize);
-      const chunks = await mapConcurrently(plan.starts, maxConcurrentRequests, (index) => fetchChunk(path, index, plan.size, conditions, signal, true));
-      const total = chunks[0]!.total!;
-      const skip = offset - plan.starts[0]!;
-      const rows = chunks.flatMap((c) => c.rows).slice(skip, skip + limit);
-      return { rows, total } satisfies RawPage;
+      const { rows, total } = await readSlice(paging.style, paging.maxPageSize, offset, limit, (start, size) => fetchChunk(path, start, size, conditions, signal, true));
+      return { rows, total: total! } satisfies RawPage;
     },
 
     pushable(entity, where) {
@@ -131,31 +121,6 @@ export function createRestConnector(city: string, source: RestSource, deps: Conn
       return withHealth({ status: state, asOf: lastGood }, http.health());
     },
   };
-}
-
-/**
- * The requests that cover rows `[offset, offset + limit)`: their size and the
- * row each starts at. `offset` style addresses any row; `page` style only
- * multiples of the page size, so the covering pages are fetched and sliced.
- * Of the two sizes worth trying (the limit, the largest page), the one that
- * takes fewer requests wins, then the one that reads fewer rows.
- */
-export function planChunks(style: 'page' | 'offset', offset: number, limit: number, maxPageSize: number): { size: number; starts: number[] } {
-  // A zero limit still asks for one row: the total comes with it.
-  const want = Math.max(limit, 1);
-  if (style === 'offset') {
-    const size = Math.min(want, maxPageSize);
-    const starts: number[] = [];
-    for (let index = offset; index < offset + want; index += size) starts.push(index);
-    return { size, starts };
-  }
-  let best: { size: number; starts: number[] } | undefined;
-  for (const size of [Math.min(want, maxPageSize), maxPageSize]) {
-    const starts: number[] = [];
-    for (let page = Math.floor(offset / size); page * size < offset + want; page++) starts.push(page * size);
-    if (!best || starts.length < best.starts.length) best = { size, starts };
-  }
-  return best!;
 }
 
 /** The value at a dotted path ("result.items"), or undefined. */

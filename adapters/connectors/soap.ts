@@ -22,13 +22,11 @@ import type { EntityName } from '../../schema/records.ts';
 import type { ResolvedSource } from '../config.ts';
 import { rowDefect, type ConnectorDeps, type LookupKey, type RawPage, type RawRow, type SourceConnector } from '../port.ts';
 import { abortable, createHttpClient, failureBody, mapConcurrently, mediaType, withHealth, type UpstreamResponse } from './http.ts';
-import { planChunks } from './rest.ts';
+import { maxConcurrentRequests, readAll, readSlice } from './paged.ts';
 
 export type SoapSource = ResolvedSource & { kind: 'soap' };
 type SoapEntity = NonNullable<SoapSource['entities'][EntityName]>;
 
-/** Most requests in flight at once for one call (a city's server is small). */
-const maxConcurrentRequests = 4;
 
 export const SOAP_ENVELOPE_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 
@@ -245,13 +243,7 @@ export function createSoapConnector(city: string, source: SoapSource, deps: Conn
 
   /** Every record the request selects, following pages of maxPageSize until the total is reached. */
   async function fetchAll(entity: EntityName, config: SoapEntity, signal: AbortSignal | undefined, batch?: { path: string; values: readonly string[] }): Promise<RawRow[]> {
-    const size = paging.maxPageSize;
-    const first = await fetchChunk(entity, config, 0, size, signal, batch);
-    if (first.rows.length >= first.total) return first.rows;
-    const starts: number[] = [];
-    for (let index = size; index < first.total; index += size) starts.push(index);
-    const rest = await mapConcurrently(starts, maxConcurrentRequests, (index) => fetchChunk(entity, config, index, size, signal, batch));
-    return [first, ...rest].flatMap((c) => c.rows);
+    return (await readAll(paging.maxPageSize, (start, size) => fetchChunk(entity, config, start, size, signal, batch))).rows;
   }
 
   return {
@@ -259,11 +251,8 @@ export function createSoapConnector(city: string, source: SoapSource, deps: Conn
 
     async page(entity, { offset, limit }, signal) {
       const config = entityConfig(entity);
-      const plan = planChunks(paging.style, offset, limit, paging.maxPageSize);
-      const chunks = await mapConcurrently(plan.starts, maxConcurrentRequests, (index) => fetchChunk(entity, config, index, plan.size, signal));
-      const skip = offset - plan.starts[0]!;
-      const rows = chunks.flatMap((c) => c.rows).slice(skip, skip + limit);
-      return { rows, total: chunks[0]!.total } satisfies RawPage;
+      const { rows, total } = await readSlice(paging.style, paging.maxPageSize, offset, limit, (start, size) => fetchChunk(entity, config, start, size, signal));
+      return { rows, total: total! } satisfies RawPage;
     },
 
     async lookup(entity, key, values, signal) {
