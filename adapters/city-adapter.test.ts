@@ -332,3 +332,179 @@ describe('conditions', () => {
     expect(matches({ from: '2024-01-01', to: '2023-12-31' }, { to: { from: '2024-01-01', orEmpty: true } })).toBe(false);
   });
 });
+
+// A live source of people and their enrolments (new row objects at every read).
+const liveSource = SourceConfig.parse({
+  kind: 'csv',
+  id: 'main',
+  domains: ['people', 'services'],
+  baseUrl: 'http://127.0.0.1:1',
+  auth: { header: 'X-API-Key', key: { env: 'LGNET_090064_MAIN_KEY' } },
+  dateFormat: 'yyyy-mm-dd',
+  vocabularies: {},
+  entities: {
+    beneficiaries: {
+      path: '/persone.csv',
+      fields: {
+        localId: 'id', fiscalCode: 'cf', givenName: 'nome', familyName: 'cognome', sex: 'sesso', birthDate: 'nascita',
+        citizenship: 'cittadinanza', permitType: 'permesso', vulnerabilities: 'vulnerabilita', intakeDate: 'presa',
+        intakeChannel: 'canale', intakeStatus: 'stato',
+      },
+    },
+    enrollments: { path: '/iscrizioni.csv', fields: { localId: 'id', beneficiaryId: 'persona', serviceId: 'servizio', from: 'dal', to: 'al' } },
+  },
+});
+const liveCity = resolveCity(
+  CityConfig.parse({ code: '090064', name: 'Sassari', region: 'Sardegna', province: 'SS', editions: ['LGNET3'], sources: [liveSource] }),
+  { LGNET_090064_MAIN_KEY: 'test-key' },
+);
+const cf = (i: number) => {
+  const first15 = `RSSMRA8${i}A01Z10${i}`;
+  return first15 + fiscalCodeCheckChar(first15);
+};
+const person = (i: number, changes: Record<string, string> = {}): RawRow => ({
+  id: `P${i}`, cf: cf(i), nome: 'Amina', cognome: 'Traoré', sesso: 'FEMALE', nascita: '1988-05-0' + i, cittadinanza: 'ML',
+  permesso: 'ASYLUM_SEEKER', vulnerabilita: '', presa: '2024-02-1' + i, canale: 'MOBILE_UNIT', stato: 'ACTIVE', ...changes,
+});
+const enrolment = (i: number, personId: string, from = '2024-03-01'): RawRow => ({ id: `E${i}`, persona: personId, servizio: 'S1', dal: from, al: '' });
+
+/** A live source (new row objects at every read), answering pages and look-ups from the lists given. */
+function liveSetup(lists: Partial<Record<EntityName, RawRow[]>>) {
+  const copy = (r: RawRow) => ({ ...r });
+  const connector: SourceConnector = {
+    kind: 'csv',
+    async page(entity, { offset, limit }) {
+      const all = lists[entity] ?? [];
+      return { rows: all.slice(offset, offset + limit).map(copy), total: all.length };
+    },
+    async lookup(entity, key, values) {
+      const field = key === 'localId' ? 'id' : 'persona';
+      return (lists[entity] ?? []).filter((r) => values.includes(String(r[field]))).map(copy);
+    },
+    status: () => ({ status: 'UP', asOf: null }),
+  };
+  return createCityAdapter(liveCity, {
+    personKeySecret: 'sixteen-chars-secret',
+    deps: { dispatcher, now: () => Date.parse('2025-03-10T12:00:00Z'), logger: silentLogger },
+    createConnector: () => connector,
+  });
+}
+
+describe('records a source sends twice', () => {
+  const ids = (items: ReadonlyArray<{ localId: string }>) => items.map((x) => x.localId);
+
+  it('keeps the first record of a local id and rejects every later one as DUPLICATE_RECORD, counted so that received = accepted + rejected', async () => {
+    // P2 comes again at the end, the second time with another birth date: the first one is the record.
+    const adapter = liveSetup({ beneficiaries: [person(1), person(2), person(3), person(2, { nascita: '1970-01-01' })], enrollments: [] });
+
+    const all = await adapter.list('beneficiaries', { offset: 0, limit: Infinity }, {});
+    const quality = (await adapter.dataQuality({})).find((q) => q.entity === 'beneficiaries')!;
+
+    expect(ids(all.items)).toEqual(['P1', 'P2', 'P3']);
+    expect(all.items[1]!.birthDate).toBe('1988-05-02');
+    expect(all).toMatchObject({ total: 4, accepted: 3, rejected: 1 });
+    expect(quality).toMatchObject({ received: 4, accepted: 3, rejected: 1, reasons: [{ code: 'DUPLICATE_RECORD', count: 1 }] });
+  });
+
+  it('names the record kept when a look-up meets a copy, and answers the first one', async () => {
+    const adapter = liveSetup({ beneficiaries: [person(1), person(2, { cf: '' }), person(2)], enrollments: [] });
+
+    const [p2] = await adapter.byId('beneficiaries', ['P2'], {});
+
+    // The first P2 has no fiscal code: it is the record, and it is rejected for that, not replaced by the copy.
+    expect(p2).toMatchObject({ code: 'RECORD_REJECTED', reason: 'MISSING_FIELD' });
+  });
+
+  it('makes a walk by positions return each record once, as many as the total of valid records, when the copy comes on a later page', async () => {
+    const adapter = liveSetup({ beneficiaries: [person(1), person(2), person(3), person(4), person(1)], enrollments: [] });
+
+    // A walk counts the city whole first, then reads it by positions, two at a time.
+    const counted = await adapter.list('beneficiaries', { offset: 0, limit: Infinity }, {});
+    const walked: string[] = [];
+    let rejected = 0;
+    for (let offset = 0; offset < counted.total; ) {
+      const page = await adapter.list('beneficiaries', { offset, limit: 2 }, {});
+      walked.push(...ids(page.items));
+      rejected += page.rejected;
+      offset = page.nextOffset;
+    }
+
+    expect(walked).toEqual(['P1', 'P2', 'P3', 'P4']);
+    expect(walked).toHaveLength(counted.accepted!);
+    expect(rejected).toBe(counted.rejected);
+  });
+
+  it('rejects a copy within one slice even before any whole read', async () => {
+    const adapter = liveSetup({ beneficiaries: [person(1), person(1), person(2)], enrollments: [] });
+
+    const page = await adapter.list('beneficiaries', { offset: 0, limit: 3 }, {});
+
+    expect(ids(page.items)).toEqual(['P1', 'P2']);
+    expect(page.rejected).toBe(1);
+  });
+
+  it("gives each of a person's records once, and counts the copy of one among the city's rejections", async () => {
+    const adapter = liveSetup({ beneficiaries: [person(1)], enrollments: [enrolment(1, 'P1'), enrolment(2, 'P1'), enrolment(1, 'P1', '2024-04-01')] });
+
+    const [own] = await adapter.byBeneficiary('enrollments', ['P1'], {});
+    const quality = (await adapter.dataQuality({})).find((q) => q.entity === 'enrollments')!;
+
+    expect(ids(own as Array<{ localId: string }>)).toEqual(['E1', 'E2']);
+    expect((own as Array<{ from: string }>)[0]!.from).toBe('2024-03-01');
+    expect(quality).toMatchObject({ received: 3, accepted: 2, rejected: 1, reasons: [{ code: 'DUPLICATE_RECORD', count: 1 }] });
+  });
+});
+
+describe('a field the city renamed', () => {
+  const file = 'adapters/cities/090064-sassari.json';
+  const renamedCity = resolveCity(CityConfig.parse({ code: '090064', name: 'Sassari', region: 'Sardegna', province: 'SS', editions: ['LGNET3'], sources: [source] }), { LGNET_090064_MAIN_KEY: 'test-key' }, file);
+
+  function renamedSetup(list: RawRow[]) {
+    const connector: SourceConnector = {
+      kind: 'csv',
+      page: async (_entity, { offset, limit }) => ({ rows: list.slice(offset, offset + limit), total: list.length }),
+      lookup: async () => [],
+      status: () => ({ status: 'UP', asOf: null }),
+    };
+    return createCityAdapter(renamedCity, {
+      personKeySecret: 'sixteen-chars-secret',
+      deps: { dispatcher, now: () => 1_000_000, logger: silentLogger },
+      createConnector: () => connector,
+    });
+  }
+
+  it('makes the source DEGRADED and the data quality name the column no record holds, the key to change and the file', async () => {
+    // The system calls `tipo` `tipologia` now: every service lacks its category.
+    const adapter = renamedSetup(rows.map(({ tipo, ...rest }) => ({ ...rest, tipologia: tipo })));
+
+    const quality = await adapter.dataQuality({});
+    const [status] = adapter.sources();
+
+    const problem = `column "tipo" is in none of the 4 services records received (renamed or removed in the city's system?): change sources[id=main].entities.services.fields.category in ${file} to its new name`;
+    expect(quality).toMatchObject([{ entity: 'services', received: 4, rejected: 4, reasons: [{ code: 'MISSING_FIELD', count: 4 }], mappingProblems: [problem] }]);
+    expect(status).toMatchObject({ status: 'DEGRADED', reason: `4 of 4 services rejected (MISSING_FIELD 4): ${problem}` });
+  });
+
+  it('says nothing of the mapping when every mapped field is sent, whatever is rejected', async () => {
+    const adapter = renamedSetup(rows);
+
+    const quality = await adapter.dataQuality({});
+
+    expect(quality).toMatchObject([{ entity: 'services', rejected: 1, mappingProblems: [] }]);
+  });
+});
+
+describe('an optional field no record holds', () => {
+  it('is named in the data quality with the key to change, without rejecting anything or degrading the source', async () => {
+    // No enrolment has an end (`al`): it may be the system's new name for it, or none has ended.
+    const adapter = liveSetup({ beneficiaries: [person(1)], enrollments: [enrolment(1, 'P1'), enrolment(2, 'P1')].map(({ al, ...rest }) => rest) });
+
+    const quality = (await adapter.dataQuality({})).find((q) => q.entity === 'enrollments')!;
+
+    expect(quality).toMatchObject({ received: 2, accepted: 2, rejected: 0 });
+    expect(quality.mappingProblems).toEqual([
+      `column "al" is in none of the 2 enrollments records received, so to reads as empty in every one: if the system renamed it, change sources[id=main].entities.enrollments.fields.to in the city's file`,
+    ]);
+    expect(adapter.sources()[0]!.status).toBe('UP');
+  });
+});

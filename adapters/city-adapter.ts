@@ -9,12 +9,25 @@
  * matches; every condition is applied again here to what arrives. A snapshot
  * source's whole read is kept, mapped and validated, for as long as the
  * connector hands back the same export.
+ *
+ * A record whose local id an earlier record of the same read already had (a
+ * source that lists a record twice, or two versions of it) is rejected as
+ * DUPLICATE_RECORD, the first one kept: whole reads see every copy; a slice
+ * read by position rejects the copies the last whole read of the entity
+ * found, as well as any within the slice, so that a walk by positions
+ * returns the records the whole read counts.
+ *
+ * A whole read also notes the mapped fields that none of its records holds
+ * (a column or element renamed or removed in the city's system): the
+ * source's status and the city's data quality name each, with the key of the
+ * city's file to change.
  */
 import { CityError, RecordRejectedError, asCityError } from '../schema/errors.ts';
 import type { Domain, RejectReason } from '../schema/code-lists.ts';
 import { entityDomain, entityNames, type EntityName, type EntityRecord } from '../schema/records.ts';
 import type { ResolvedCity, ResolvedSource } from './config.ts';
-import { createRowMapper, type MapResult, type RowMapper } from './mapping.ts';
+import { createRowMapper, fieldValue, type MapResult, type RowMapper } from './mapping.ts';
+import { configKeyOf, fieldWordOf, optionalCanonicalFields, specColumns } from './source-base.ts';
 import type {
   BeneficiaryChild,
   CallContext,
@@ -78,7 +91,19 @@ type Classified<E extends EntityName> =
       detail: string;
       /** The rejection depends on today's date (see MapResult): a result holding it holds for today only. */
       volatile?: true;
+      /** For a DUPLICATE_RECORD, the position (from 0, in the read) of the record kept. */
+      keptAt?: number;
     };
+
+/** A mapped field that no record of a read holds: the city's system renamed or removed it. */
+interface AbsentField {
+  /** The canonical field, e.g. `birthDate`. */
+  field: string;
+  /** The source's own names the config reads it from that no record holds. */
+  names: string[];
+  /** Every record then lacks a required field (MISSING_FIELD); an optional one merely reads as empty. */
+  required: boolean;
+}
 
 /** Rejections among the rows of one read of an entity. */
 interface RejectTally {
@@ -86,6 +111,8 @@ interface RejectTally {
   received: number;
   rejected: number;
   reasons: Map<RejectReason, number>;
+  /** Mapped fields no row of the read holds (none when no row was read). */
+  absent: AbsentField[];
 }
 
 interface Bound {
@@ -104,6 +131,12 @@ interface Bound {
   wholeTallies: Map<EntityName, RejectTally>;
   /** Per entity, the last whole read of a snapshot, reused while its key (the snapshots it was read from) holds. */
   snapshots: Map<EntityName, WholeRead<EntityName> & { key: string }>;
+  /**
+   * Per entity, the local ids the last read of every record found more than
+   * once, each with the position of the record kept: a slice read by
+   * position rejects the other copies.
+   */
+  duplicates: Map<EntityName, ReadonlyMap<string, number>>;
 }
 
 /** A whole read of an entity: every row the source sent, classified. */
@@ -126,6 +159,26 @@ interface Persons {
 
 /** Today where the programme runs: the day the row mapper judges dates "after today" by. */
 const italianDate = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Rome', year: 'numeric', month: '2-digit', day: '2-digit' });
+
+/**
+ * What to change for each mapped field no record holds, e.g. `field
+ * "data_nascita" is in none of the 782 beneficiaries records received
+ * (renamed or removed in the city's system?): change
+ * sources[id=main].entities.beneficiaries.fields.birthDate in
+ * adapters/cities/001272-torino.json to its new name`.
+ */
+function absentProblems(source: ResolvedSource, t: RejectTally, which: 'required' | 'all' = 'all'): string[] {
+  const word = fieldWordOf(source.kind);
+  return t.absent
+    .filter((a) => which === 'all' || a.required)
+    .map((a) => {
+      const names = a.names.map((n) => `"${n}"`).join(', ');
+      const key = configKeyOf(source, `entities.${t.entity}.fields.${a.field}`);
+      return a.required
+        ? `${word} ${names} is in none of the ${t.received} ${t.entity} records received (renamed or removed in the city's system?): change ${key} to its new name`
+        : `${word} ${names} is in none of the ${t.received} ${t.entity} records received, so ${a.field} reads as empty in every one: if the system renamed it, change ${key}`;
+    });
+}
 
 /** The main reasons of a tally, e.g. `MISSING_FIELD 141, INVALID_DATE 2`. */
 function mainReasons(reasons: ReadonlyMap<RejectReason, number>): string {
@@ -177,6 +230,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
       tallies: new Map(),
       wholeTallies: new Map(),
       snapshots: new Map(),
+      duplicates: new Map(),
     };
     // Any good answer clears a failed probe: the source is back.
     const cleared = <T>(result: T) => {
@@ -246,10 +300,11 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
       const people = boundFor('beneficiaries');
       value = people.connector.lookup('beneficiaries', 'localId', ids, ctx.signal).then((found) => {
         const state = new Map<string, RejectReason | null>();
+        // The first record of an id decides, as in a whole read (a later copy is a duplicate).
         for (const row of found) {
           const r = mapRow(people, 'beneficiaries', row);
-          if (r.ok) state.set(r.record.localId, null);
-          else if (r.localId !== null && !state.has(r.localId)) state.set(r.localId, r.rejection.reason);
+          const id = r.ok ? r.record.localId : r.localId;
+          if (id !== null && !state.has(id)) state.set(id, r.ok ? null : r.rejection.reason);
         }
         return state;
       });
@@ -267,11 +322,32 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
    * Maps and validates rows; a child whose person has no valid record is
    * rejected as PARENT_REJECTED (`state`: the persons, for the entities that
    * hang off one), so that every record the graph accepts can be reached from
-   * a person.
+   * a person. A row whose local id an earlier row had is rejected as
+   * DUPLICATE_RECORD whatever it holds: among these rows, and, for a slice
+   * (`slice`: where it starts, and the duplicates the last whole read found),
+   * where that read kept the id's record at an earlier position.
    */
-  function classify<E extends EntityName>(b: Bound, entity: E, rows: readonly RawRow[], state: ReadonlyMap<string, RejectReason | null> | null): Classified<E>[] {
-    return rows.map((row): Classified<E> => {
+  function classify<E extends EntityName>(
+    b: Bound,
+    entity: E,
+    rows: readonly RawRow[],
+    state: ReadonlyMap<string, RejectReason | null> | null,
+    slice?: { offset: number; kept: ReadonlyMap<string, number> | undefined },
+  ): Classified<E>[] {
+    const offset = slice?.offset ?? 0;
+    const seen = new Map<string, number>();
+    return rows.map((row, i): Classified<E> => {
       const r = mapRow(b, entity, row);
+      const localId = r.ok ? (r.record as { localId: string }).localId : r.localId;
+      if (localId !== null) {
+        const position = offset + i;
+        const elsewhere = slice?.kept?.get(localId);
+        const keptAt = seen.get(localId) ?? (elsewhere !== undefined && elsewhere < position ? elsewhere : undefined);
+        if (keptAt !== undefined) {
+          return { ok: false, localId, reason: 'DUPLICATE_RECORD', detail: `DUPLICATE_RECORD (the same local id as record ${keptAt + 1} of the read, which is kept)`, keptAt };
+        }
+        seen.set(localId, position);
+      }
       if (!r.ok) {
         const c: Classified<E> = { ok: false, localId: r.localId, reason: r.rejection.reason, detail: `${r.rejection.reason} (${r.rejection.detail})` };
         return r.volatile ? { ...c, volatile: true } : c;
@@ -287,13 +363,21 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
     });
   }
 
-  /** Counts the rejections among classified rows. */
-  function tallyOf(entity: EntityName, classified: readonly Classified<EntityName>[]): RejectTally {
+  /** Counts the rejections among classified rows, and notes the mapped fields none of the rows holds. */
+  function tallyOf(b: Bound, entity: EntityName, rows: readonly RawRow[], classified: readonly Classified<EntityName>[]): RejectTally {
     const reasons = new Map<RejectReason, number>();
     for (const c of classified) if (!c.ok) reasons.set(c.reason, (reasons.get(c.reason) ?? 0) + 1);
     let rejected = 0;
     for (const n of reasons.values()) rejected += n;
-    return { entity, received: classified.length, rejected, reasons };
+    const absent: AbsentField[] = [];
+    if (rows.length > 0) {
+      for (const [field, spec] of Object.entries(b.source.entities[entity]!.fields as Record<string, string>)) {
+        // Each search stops at the first row holding the name: a field that is there costs a look at one row.
+        const names = specColumns(spec).filter((name) => rows.every((row) => fieldValue(row, name) === undefined));
+        if (names.length > 0) absent.push({ field, names, required: !optionalCanonicalFields.has(field) });
+      }
+    }
+    return { entity, received: classified.length, rejected, reasons, absent };
   }
 
   /**
@@ -350,20 +434,31 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
     if (kept && kept.key === key && (kept.day === null || kept.day === today)) {
       b.tallies.set(entity, kept.tally);
       b.wholeTallies.set(entity, kept.tally);
+      b.duplicates.set(entity, duplicatesOf(kept.classified));
       return kept as unknown as WholeRead<E>;
     }
     const classified = classify(b, entity, rows, persons?.state ?? null);
     options.observeClassify?.({ city: city.code, source: b.source.id, entity, rows: rows.length });
-    const tally = tallyOf(entity, classified);
+    const tally = tallyOf(b, entity, rows, classified);
     // A read of every record decides the source's status; so does a filtered read large enough
     // to be a fair sample (a city's own filters must not hide that most of its records fail).
-    if (pushed === undefined) b.wholeTallies.set(entity, tally);
+    if (pushed === undefined) {
+      b.wholeTallies.set(entity, tally);
+      b.duplicates.set(entity, duplicatesOf(classified));
+    }
     if (pushed === undefined || tally.received >= MIN_SAMPLE) b.tallies.set(entity, tally);
     // A rejection for a date after today (the row's own, or its person's) may not hold tomorrow.
     const dated = (persons !== null && persons.day !== null) || classified.some((c) => !c.ok && c.volatile);
     const read: WholeRead<E> = { classified, tally, version: pushed === undefined ? version : undefined, day: dated ? today : null };
     if (key !== null) b.snapshots.set(entity, { ...(read as unknown as WholeRead<EntityName>), key });
     return read;
+  }
+
+  /** The local ids found more than once among classified rows, each with the position of the record kept. */
+  function duplicatesOf(classified: readonly Classified<EntityName>[]): ReadonlyMap<string, number> {
+    const found = new Map<string, number>();
+    for (const c of classified) if (!c.ok && c.keptAt !== undefined && c.localId !== null) found.set(c.localId, c.keptAt);
+    return found;
   }
 
   /**
@@ -438,9 +533,8 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
         const page = await b.connector.page(entity, { offset: query.offset, limit: query.limit }, ctx.signal);
         const items: EntityRecord<E>[] = [];
         let rejected = 0;
-        for (const row of page.rows) {
-          const r = mapRow(b, entity, row);
-          if (r.ok) items.push(r.record);
+        for (const c of classify(b, entity, page.rows, null, { offset: query.offset, kept: b.duplicates.get(entity) })) {
+          if (c.ok) items.push(c.record);
           else rejected++;
         }
         return { items, total: page.total, rejected, nextOffset: query.offset + page.rows.length };
@@ -480,8 +574,9 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
         const found = new Map<string, EntityRecord<E> | Error>();
         const persons = await personsFor(entity, rows, ctx);
         for (const c of classify(b, entity, rows, persons?.state ?? null)) {
+          // A later copy of an id (DUPLICATE_RECORD) leaves the first one's answer as it is.
           if (c.ok) found.set((c.record as { localId: string }).localId, c.record);
-          else if (c.localId !== null) found.set(c.localId, new RecordRejectedError(city.code, c.reason, `${entity} ${c.localId}: ${c.detail}`));
+          else if (c.localId !== null && !found.has(c.localId)) found.set(c.localId, new RecordRejectedError(city.code, c.reason, `${entity} ${c.localId}: ${c.detail}`));
         }
         return ids.map((id) => found.get(id) ?? new RecordRejectedError(city.code, null, `${entity} ${id}`));
       });
@@ -495,10 +590,10 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
         const [rows, persons] = await Promise.all([b.connector.lookup(entity, 'beneficiaryId', beneficiaryIds, ctx.signal), personsById(beneficiaryIds, ctx)]);
         const grouped = new Map<string, EntityRecord<E>[]>(beneficiaryIds.filter((id) => persons.get(id) === null).map((id) => [id, []]));
         // A rejected row is left out here and counted by the city's data quality; so are the
-        // records of a person whose own record is rejected (asked for by an id issued before).
-        for (const row of rows) {
-          const r = mapRow(b, entity, row);
-          if (r.ok) grouped.get((r.record as { beneficiaryId: string }).beneficiaryId)?.push(r.record);
+        // records of a person whose own record is rejected (asked for by an id issued before),
+        // and every copy of a record after its first (DUPLICATE_RECORD).
+        for (const c of classify(b, entity, rows, null)) {
+          if (c.ok) grouped.get((c.record as { beneficiaryId: string }).beneficiaryId)?.push(c.record);
         }
         return beneficiaryIds.map((id) => grouped.get(id) ?? []);
       });
@@ -519,6 +614,7 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
               accepted: t.received - t.rejected,
               rejected: t.rejected,
               reasons: [...t.reasons].map(([code, count]) => ({ code, count })).sort((a, b) => a.code.localeCompare(b.code)),
+              mappingProblems: absentProblems(boundFor(entity).source, t),
               asOf: new Date(deps.now()),
             };
           }),
@@ -543,7 +639,12 @@ export function createCityAdapter(city: ResolvedCity, options: CityAdapterOption
         // A source that answers but whose records are mostly rejected contributes little: it is not UP.
         const rejecting = [...b.tallies.values()].filter((t) => t.received > 0 && t.rejected / t.received > b.source.maxRejectedShare);
         if (rejecting.length && (status.status === 'UP' || status.status === 'DEGRADED' || status.status === 'STALE')) {
-          const why = rejecting.map((t) => `${t.rejected} of ${t.received} ${t.entity} rejected (${mainReasons(t.reasons)})`).join('; ');
+          const why = rejecting
+            .map((t) => {
+              const fix = absentProblems(b.source, t, 'required');
+              return `${t.rejected} of ${t.received} ${t.entity} rejected (${mainReasons(t.reasons)})${fix.length > 0 ? `: ${fix.join('; ')}` : ''}`;
+            })
+            .join('; ');
           if (status.status === 'UP') status.status = 'DEGRADED';
           status.reason = status.reason ? `${status.reason}; ${why}` : why;
         }

@@ -10,7 +10,8 @@
  */
 import { ConfigError } from '../runtime/config-error.ts';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import iconv from 'iconv-lite';
 import { z } from 'zod';
 import { Edition } from '../schema/code-lists.ts';
@@ -192,10 +193,35 @@ export type ResolvedSource = SourceConfig & {
   apiKey: string | null;
   /** Why the source cannot be used (e.g. its endpoint variable is not set); it then answers CITY_NOT_CONFIGURED. */
   problem?: string;
+  /**
+   * The city's file the source is declared in (`adapters/cities/090064-sassari.json`),
+   * when known: a message about the source's data can then name the key to change, and where.
+   */
+  configFile?: string;
 };
 export type ResolvedCity = Omit<CityConfig, 'sources'> & { sources: ResolvedSource[] };
 
 export { ConfigError };
+
+const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+/** The file each config was read from, as messages show it (see configFileOf). */
+const configFiles = new WeakMap<object, string>();
+
+/**
+ * The file a config was read from by loadCityConfigs: relative to the
+ * repository (`adapters/cities/090064-sassari.json`) when it is in it, else
+ * its full path; undefined for a config made otherwise (a test's).
+ */
+export function configFileOf(config: CityConfig): string | undefined {
+  return configFiles.get(config);
+}
+
+/** A city file's path as messages show it: relative to the repository when it is in it, else in full. */
+export function shownConfigPath(dir: string, file: string): string {
+  const path = join(dir, file);
+  const inRepo = relative(repoRoot, path);
+  return inRepo.startsWith('..') || isAbsolute(inRepo) ? path : inRepo.split('\\').join('/');
+}
 
 /** Reads and validates every city file in a folder; fails loudly, naming the file and the rule broken. */
 export function loadCityConfigs(dir: string): CityConfig[] {
@@ -214,6 +240,7 @@ export function loadCityConfigs(dir: string): CityConfig[] {
     if (!file.startsWith(parsed.data.code)) {
       throw new ConfigError(`${file}: the file name must start with the city's ISTAT code ${parsed.data.code}`);
     }
+    configFiles.set(parsed.data, shownConfigPath(dir, file));
     return parsed.data;
   });
   const codes = new Set<string>();
@@ -231,17 +258,23 @@ function resolve(value: string | { env: string }, env: Readonly<Record<string, s
   return v;
 }
 
-/** Resolves a source's references against an environment; throws a ConfigError naming what is missing. */
-export function resolveSource(cityCode: string, s: SourceConfig, env: Readonly<Record<string, string | undefined>>): ResolvedSource {
+/**
+ * Resolves a source's references against an environment; throws a ConfigError naming what is missing.
+ * `configFile`: the city's file, as messages name it (see configFileOf).
+ */
+export function resolveSource(cityCode: string, s: SourceConfig, env: Readonly<Record<string, string | undefined>>, configFile?: string): ResolvedSource {
   const where = `city ${cityCode} source "${s.id}"`;
   const baseUrl = resolve(s.baseUrl, env, where).replace(/\/+$/, '');
   const apiKey = s.auth ? resolve(s.auth.key, env, where) : null;
-  return { ...s, baseUrl, apiKey } as ResolvedSource;
+  return { ...s, baseUrl, apiKey, ...(configFile ? { configFile } : {}) } as ResolvedSource;
 }
 
-/** Resolves the references of a city's sources against an environment, and freezes the result. */
-export function resolveCity(city: CityConfig, env: Readonly<Record<string, string | undefined>>): ResolvedCity {
-  return deepFreeze({ ...city, sources: city.sources.map((s) => resolveSource(city.code, s, env)) });
+/**
+ * Resolves the references of a city's sources against an environment, and freezes the result.
+ * `configFile` defaults to the file the config was loaded from.
+ */
+export function resolveCity(city: CityConfig, env: Readonly<Record<string, string | undefined>>, configFile = configFileOf(city)): ResolvedCity {
+  return deepFreeze({ ...city, sources: city.sources.map((s) => resolveSource(city.code, s, env, configFile)) });
 }
 
 /**
@@ -249,13 +282,13 @@ export function resolveCity(city: CityConfig, env: Readonly<Record<string, strin
  * `problem` instead of failing the city: one missing variable must not take a
  * whole city, or the graph, down.
  */
-export function resolveCityLeniently(city: CityConfig, env: Readonly<Record<string, string | undefined>>): ResolvedCity {
+export function resolveCityLeniently(city: CityConfig, env: Readonly<Record<string, string | undefined>>, configFile = configFileOf(city)): ResolvedCity {
   const sources = city.sources.map((s) => {
     try {
-      return resolveSource(city.code, s, env);
+      return resolveSource(city.code, s, env, configFile);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      return { ...s, baseUrl: '', apiKey: null, problem: e.message } as ResolvedSource;
+      return { ...s, baseUrl: '', apiKey: null, problem: e.message, ...(configFile ? { configFile } : {}) } as ResolvedSource;
     }
   });
   return deepFreeze({ ...city, sources });

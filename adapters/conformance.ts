@@ -16,7 +16,7 @@ import { vocabularyTargets, type RejectReason, type VocabularyName } from '../sc
 import { CityError } from '../schema/errors.ts';
 import { entityDomain, entityNames, type EntityName } from '../schema/records.ts';
 import { createCityAdapter, type ConnectorFactory } from './city-adapter.ts';
-import { CityConfig, resolveCityLeniently, type ResolvedSource } from './config.ts';
+import { CityConfig, resolveCityLeniently, shownConfigPath, type ResolvedSource } from './config.ts';
 import { createConnector as defaultCreateConnector } from './connectors/index.ts';
 import { defaultCitiesDir, PERSON_KEY_SECRET_ENV } from './fleet.ts';
 import { createRowMapper, fieldValue, folded } from './mapping.ts';
@@ -168,7 +168,7 @@ export async function runConformance(city: string, options: ConformanceOptions):
   }
 
   // 2. The adapter as a subgraph builds it, keeping hold of each source's connector for the raw rows.
-  const resolved = resolveCityLeniently(config, options.env);
+  const resolved = resolveCityLeniently(config, options.env, shownConfigPath(dir, file));
   const secret = options.env[PERSON_KEY_SECRET_ENV] && options.env[PERSON_KEY_SECRET_ENV]!.length >= 16 ? options.env[PERSON_KEY_SECRET_ENV]! : randomBytes(24).toString('base64url');
   const connectors = new Map<string, SourceConnector>();
   const make = options.createConnector ?? defaultCreateConnector;

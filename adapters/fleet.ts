@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Domain } from '../schema/code-lists.ts';
 import { createCityAdapter, type ConnectorFactory } from './city-adapter.ts';
-import { ConfigError, loadCityConfigs, resolveCityLeniently, type CityConfig, type ResolvedCity } from './config.ts';
+import { ConfigError, configFileOf, loadCityConfigs, resolveCityLeniently, type CityConfig, type ResolvedCity } from './config.ts';
 import type { CityAdapter, ConnectorDeps } from './port.ts';
 
 export const defaultCitiesDir = fileURLToPath(new URL('./cities/', import.meta.url));
@@ -51,7 +51,8 @@ export function createFleet(options: FleetOptions): Fleet {
     // subgraphs that hold them also read the people source, to know which persons are valid.
     const keep = (domains: readonly Domain[]) => domains.some((d) => wanted!.has(d) || (d === 'people' && needsPeople));
     const c = wanted ? { ...config, sources: config.sources.filter((s) => keep(s.domains)) } : config;
-    const city = resolveCityLeniently(c, options.env);
+    // The copy above is not the config that was loaded: its file is looked up on the original.
+    const city = resolveCityLeniently(c, options.env, configFileOf(config));
     for (const source of city.sources) {
       if (source.problem) options.deps.logger.error('source not configured', { city: city.code, source: source.id, reason: source.problem });
     }

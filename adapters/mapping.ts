@@ -9,7 +9,8 @@ import { STATELESS, isEuEeaSwiss, isIsoCountry, vocabularyTargets } from '../sch
 import { isValidFiscalCode, normaliseFiscalCode } from '../schema/fiscal-code.ts';
 import { entitySchemas, type EntityName, type EntityRecord } from '../schema/records.ts';
 import type { DateFormat, SourceConfig } from './config.ts';
-import { rowDefect, type RawRow } from './port.ts';
+import { cellDefects, rowDefect, type RawRow } from './port.ts';
+import { specColumns } from './source-base.ts';
 
 export interface Rejection {
   reason: RejectReason;
@@ -240,6 +241,16 @@ export function createRowMapper(city: string, source: SourceConfig, personKeySec
       const defect = row[rowDefect];
       if (defect !== undefined) {
         return { ok: false, localId: localIdOf(source, entity, row), rejection: { reason: 'MALFORMED_ROW', field: 'record', detail: defect } };
+      }
+      const cells = row[cellDefects];
+      if (cells !== undefined) {
+        // A cell that holds no value (an error, a formula without its result) is a value the field cannot have.
+        for (const [field, spec] of Object.entries(source.entities[entity]!.fields as Record<string, string>)) {
+          const bad = specColumns(spec).find((column) => cells[column] !== undefined);
+          if (bad !== undefined) {
+            return { ok: false, localId: localIdOf(source, entity, row), rejection: { reason: 'INVALID_VALUE', field, detail: `${field}: ${cells[bad]}` } };
+          }
+        }
       }
       let candidate: Record<string, unknown>;
       try {

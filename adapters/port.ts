@@ -100,6 +100,12 @@ export interface EntityQuality {
   accepted: number;
   rejected: number;
   reasons: Array<{ code: RejectReason; count: number }>;
+  /**
+   * Fields the config maps that no record received holds (a column or
+   * element renamed or removed in the city's system), each naming the config
+   * key to change and the city's file; empty when every mapped field is sent.
+   */
+  mappingProblems: string[];
   /** When the figures were computed. */
   asOf: Date;
 }
@@ -157,7 +163,7 @@ export interface CityAdapter {
 export type LookupKey = 'localId' | 'beneficiaryId';
 
 /** A record as the source sent it: its own field names, its own codes. */
-export type RawRow = Readonly<Record<string, unknown>> & { readonly [rowDefect]?: string };
+export type RawRow = Readonly<Record<string, unknown>> & { readonly [rowDefect]?: string; readonly [cellDefects]?: Readonly<Record<string, string>> };
 
 /**
  * Set by a connector on a row it could read only in part (e.g. a CSV line
@@ -165,6 +171,16 @@ export type RawRow = Readonly<Record<string, unknown>> & { readonly [rowDefect]?
  * this text as the detail, and the rest of the source is served as usual.
  */
 export const rowDefect: unique symbol = Symbol('rowDefect');
+
+/**
+ * Set by a connector on a row some of whose cells hold no value it can pass
+ * on (a spreadsheet cell holding an error such as #VALUE!, or a formula saved
+ * without its result): by the row's own field name, what is wrong, naming
+ * where, never the content. Such a cell reads as empty; a row whose mapped
+ * field reads one is rejected as INVALID_VALUE naming that field, and a cell
+ * no mapping reads does not matter.
+ */
+export const cellDefects: unique symbol = Symbol('cellDefects');
 
 export interface RawPage {
   rows: RawRow[];

@@ -209,3 +209,50 @@ export const Auth = z
     key: EnvRef,
   })
   .strict();
+
+/**
+ * Where a key of a source's config is, as a message that asks for a change
+ * names it: `sources[id=main].entities.beneficiaries.fields.birthDate in
+ * adapters/cities/090064-sassari.json` (or "in the city's file" when the file
+ * is not known).
+ */
+export function configKeyOf(source: { id: string; configFile?: string }, key: string): string {
+  return `sources[id=${source.id}].${key} in ${source.configFile ?? "the city's file"}`;
+}
+
+/** What a kind of source calls one of its fields, for messages: a CSV export or a sheet has columns, a SOAP service elements. */
+export function fieldWordOf(kind: string): string {
+  switch (kind) {
+    case 'csv':
+    case 'spreadsheet':
+    case 'sql':
+      return 'column';
+    case 'soap':
+      return 'element';
+    default:
+      return 'field';
+  }
+}
+
+/** The source's own field names a field spec reads: the spec itself, or each name in a template's braces. */
+export function specColumns(spec: string): string[] {
+  return spec.includes('{') ? [...spec.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!.trim()) : [spec];
+}
+
+/**
+ * The keys of an entity's `fields` that read any of `columns`, where they
+ * are: `sources[id=main].entities.beneficiaries.fields.birthDate in
+ * adapters/cities/054039-perugia.json`, or `...fields.{sex, birthDate} in ...`
+ * for several. For a message about columns a file
+ * or a service no longer has, so that it says what to change.
+ */
+export function fieldKeysReading(source: { id: string; configFile?: string; entities: Partial<Record<EntityName, { fields: Record<string, string> } | undefined>> }, entity: EntityName, columns: readonly string[]): string {
+  const fields = source.entities[entity]?.fields ?? {};
+  const wanted = new Set(columns);
+  const keys = Object.entries(fields).filter(([, spec]) => specColumns(spec).some((c) => wanted.has(c))).map(([field]) => field);
+  const named = keys.length === 0 ? '' : keys.length === 1 ? `.${keys[0]}` : `.{${keys.join(', ')}}`;
+  return configKeyOf(source, `entities.${entity}.fields${named}`);
+}
+
+/** Canonical fields a record may leave empty (every other one is required: a record without it is rejected). */
+export const optionalCanonicalFields: ReadonlySet<string> = new Set(['vulnerabilities', 'to', 'signedOn']);

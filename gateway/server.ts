@@ -24,6 +24,9 @@ import { requestScope } from '../runtime/request-scope.ts';
 import { CALL_HEADER, DEADLINE_HEADER, defaultQueryDeadlineMs, defaultSubgraphTimeoutMs } from '../runtime/settings.ts';
 import { subgraphNames, supergraphPath, type SubgraphName } from '../schema/sdl.ts';
 import { allowListPlugin, loadAllowList, persistedQueryCache } from './allow-list.ts';
+import { exportRoute } from './export/route.ts';
+import { corsHandler } from './cors.ts';
+import { createIde, ideOff } from './ide.ts';
 
 export interface GatewayContext extends BaseContext {
   caller: Caller;
@@ -51,6 +54,10 @@ export interface GatewayOptions {
   limits: DemandLimits;
   /** Introspection (tools read the schema): on in the sandbox, off by default in production. */
   introspection: boolean;
+  /** The query IDE for a browser opening /graphql (gateway/ide.ts): on in the sandbox, off by default in production. */
+  ide?: boolean;
+  /** Origins whose pages may call /graphql from a browser (gateway/cors.ts); none by default. */
+  corsOrigins?: readonly string[];
   port: number;
   host?: string;
   logger: Logger;
@@ -211,6 +218,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
     }
   }
 
+  // Built before the server starts: an IDE whose files are missing stops the gateway here.
+  const ide = options.ide ? createIde({ introspection: options.introspection }) : null;
   return serveGraphQL({
     apollo,
     context: async (req, res) => {
@@ -232,6 +241,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
       return { caller, authorization: authorization!, requestId, signal, deadline: Date.now() + queryDeadlineMs, subgraphTimeoutMs, callKey };
     },
     routes: {
+      ...ide?.assets,
       '/health': async (_req, res) => {
         const checks = await Promise.all(subgraphNames.map(async (n) => [n, await subgraphHealth(n)] as const));
         const ok = checks.every(([, up]) => up);
@@ -247,6 +257,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
           hint: 'POST a GraphQL query to /graphql with Authorization: Bearer <token>, e.g. { cities { code name } }',
         }),
     },
+    // The same files as npm run query, each page asked of this gateway's own /graphql (gateway/export/).
+    postRoutes: { '/export': exportRoute({ logger }) },
+    browserPage: ide ? ide.page : ideOff,
+    ...(options.corsOrigins?.length ? { cors: corsHandler(options.corsOrigins) } : {}),
     port: options.port,
     host: options.host,
     ...options.stop,

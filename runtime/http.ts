@@ -41,6 +41,19 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   context: (req: IncomingMessage, res: ServerResponse) => Promise<TContext>;
   /** Extra GET routes by path, e.g. `/health`. */
   routes?: Record<string, RouteHandler>;
+  /** Extra POST routes by path, e.g. `/export`; each reads its own body. */
+  postRoutes?: Record<string, RouteHandler>;
+  /**
+   * What a browser opening /graphql receives (a GET that prefers HTML): a
+   * page, or a word on why there is none. Without it, such a GET is a GraphQL
+   * request like any other, refused by Apollo's CSRF prevention.
+   */
+  browserPage?: RouteHandler;
+  /**
+   * Runs first on every request to /graphql: sets the CORS headers its answer
+   * may carry, and may answer it itself (a preflight), ending the response.
+   */
+  cors?: RouteHandler;
   port: number;
   host?: string;
   /** Largest request body accepted, in bytes. */
@@ -70,6 +83,14 @@ function graphqlError(res: ServerResponse, status: number, code: string, message
   sendJson(res, status, { errors: [{ message, extensions: { code } }] });
 }
 
+/**
+ * A browser navigating to the URL: HTML is what it asks for first. A client
+ * asking for JSON, or for any type alike, or sending no Accept at all, is not one.
+ */
+function prefersHtml(req: Request): boolean {
+  return req.accepts(['application/json', 'application/graphql-response+json', 'multipart/mixed', 'text/html']) === 'text/html';
+}
+
 export async function serveGraphQL<TContext extends BaseContext>(options: GraphQLHttpOptions<TContext>): Promise<RunningHttpServer> {
   const { routes = {}, maxBodyBytes = 1_000_000, drainDelayMs = 0, gracePeriodMs = 10_000 } = options;
   const app = express();
@@ -93,6 +114,22 @@ export async function serveGraphQL<TContext extends BaseContext>(options: GraphQ
       if (stopping && path === '/health') return sendJson(res, 503, { status: 'stopping' });
       await handler(req, res);
     });
+  }
+  for (const [path, handler] of Object.entries(options.postRoutes ?? {})) {
+    app.post(path, async (req, res) => {
+      if (stopping) return sendJson(res, 503, { errors: [{ message: 'The server is stopping', extensions: { code: 'UNAVAILABLE' } }] });
+      await handler(req, res);
+    });
+  }
+  const { cors, browserPage } = options;
+  if (cors) {
+    app.use('/graphql', async (req: Request, res: Response, next: NextFunction) => {
+      await cors(req, res);
+      if (!res.writableEnded) next();
+    });
+  }
+  if (browserPage) {
+    app.get('/graphql', async (req: Request, res: Response, next: NextFunction) => (prefersHtml(req) ? browserPage(req, res) : next()));
   }
   app.use(
     '/graphql',

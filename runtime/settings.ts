@@ -29,6 +29,12 @@ export const settingsEnv = {
    * a source is DEGRADED by rejected records) is reused by the registry, in milliseconds.
    */
   qualityTtlMs: 'LGNET_QUALITY_TTL_MS',
+  /** Folder of the city configs (one JSON file per city); default adapters/cities/. */
+  citiesDir: 'LGNET_CITIES_DIR',
+  /** `1` serves the query IDE to a browser that opens /graphql; off by default in production. */
+  ide: 'LGNET_IDE',
+  /** Origins whose pages may call /graphql from a browser (CORS), comma-separated; none by default. */
+  corsOrigins: 'LGNET_CORS_ORIGINS',
 } as const;
 
 /** Default of LGNET_QUALITY_TTL_MS: a sweep reads every record of a city. */
@@ -91,4 +97,37 @@ export function introspection(env: Env): boolean {
   if (v === undefined || v === '' || v === '0') return false;
   if (v === '1') return true;
   throw new ConfigError(`${settingsEnv.introspection} must be 1 or 0; got ${JSON.stringify(v)}`);
+}
+
+/** Whether a browser opening /graphql gets the query IDE. */
+export function ide(env: Env): boolean {
+  const v = env[settingsEnv.ide];
+  if (v === undefined || v === '' || v === '0') return false;
+  if (v === '1') return true;
+  throw new ConfigError(`${settingsEnv.ide} must be 1 or 0; got ${JSON.stringify(v)}`);
+}
+
+/**
+ * The origins allowed to call /graphql from a browser, each exactly as a
+ * browser sends it (`https://dash.example.it`, with a port if not the
+ * scheme's own): no wildcard, since every answer holds data about people.
+ */
+export function corsOrigins(env: Env): string[] {
+  const v = env[settingsEnv.corsOrigins];
+  if (v === undefined || v.trim() === '') return [];
+  return v.split(',').map((entry) => {
+    const origin = entry.trim();
+    let url: URL | null = null;
+    try {
+      url = new URL(origin);
+    } catch {
+      // Not a URL at all: refused below.
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin) {
+      throw new ConfigError(
+        `${settingsEnv.corsOrigins} must list origins separated by commas, each a scheme, host and optional port with no path, such as https://dash.example.it; got ${JSON.stringify(origin)}`,
+      );
+    }
+    return origin;
+  });
 }

@@ -74,6 +74,21 @@ function nextDay(iso: string): string {
   return new Date(Date.parse(`${iso}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 }
 
+/** Share of a city the table above does not name (one added by its config alone): the smallest cities'. */
+export const DEFAULT_WEIGHT = 1;
+
+/**
+ * The sandbox's cities: every configured city, its weight from the table
+ * (DEFAULT_WEIGHT for one the table does not name) and its active periods
+ * from its config.
+ */
+export function sandboxCities(configs: ReadonlyArray<{ code: string; editions: readonly Edition[] }>): PopulationCity[] {
+  // The table's order first (the population is drawn city after city), then the cities it does not name.
+  const known = cityWeights.filter((w) => configs.some((c) => c.code === w.code));
+  const added = configs.filter((c) => !cityWeights.some((w) => w.code === c.code)).map(({ code }) => ({ code, weight: DEFAULT_WEIGHT }));
+  return withActivePeriods([...known, ...added], configs);
+}
+
 /** The sandbox's cities with their active periods, from the city configs; a city without a config is an error. */
 export function withActivePeriods(
   weights: ReadonlyArray<{ code: string; weight: number }>,
@@ -86,4 +101,5 @@ export function withActivePeriods(
   });
 }
 
-export const citySizes: ReadonlyArray<PopulationCity> = withActivePeriods(cityWeights, loadCityConfigs(defaultCitiesDir));
+/** The cities of the registry (adapters/cities/), as the sandbox sizes them. */
+export const citySizes: ReadonlyArray<PopulationCity> = sandboxCities(loadCityConfigs(defaultCitiesDir).filter((c) => c.sources.length > 0));

@@ -19,12 +19,35 @@
  * - `auth`: 401 to everything, whatever the key.
  * - `flaky:<p>`: 503 with probability p (0..1), drawn from a PRNG seeded per
  *   stand-in, so the same requests in the same order fail the same way.
- * - `rename:<field>`: a JSON API renames one of its fields (to `<field>_v2`)
- *   in every record it sends, as a new release of a city's system might:
- *   the answers still arrive, and the records cannot be read.
+ * - `rename:<field>`: the system renames one of its fields (to `<field>_v2`)
+ *   in every record it sends, as a new release of a city's system might: a
+ *   JSON API (REST, GraphQL) the key, a SOAP service the element, a CSV
+ *   export or a spreadsheet the column of its header, a database the view's
+ *   column. The answers still arrive, and the records (or the file) cannot
+ *   be read.
+ *
+ * Bad input, each applied by the stand-ins of the kinds of source that can
+ * have it (`faultKindsOf`; the sandbox refuses it for any other):
+ *
+ * - `truncate`: a complete answer (its Content-Length is what is sent) whose
+ *   body stops halfway: a JSON document or a SOAP envelope cut in the middle,
+ *   a workbook cut short, a CSV export that ends halfway through a row (just
+ *   after a cell of the middle row).
+ * - `duplicate`: the first record of every list is sent again at its end (in
+ *   every page, total and look-up, as the rest).
+ * - `encoding`: a CSV export in the other encoding than its config says:
+ *   UTF-8 for one said to be windows-1252 (or any one-byte encoding), and
+ *   windows-1252 for one said to be UTF-8 (with no byte order mark).
+ * - `formula`: in a spreadsheet's housing sheet, the places of the first
+ *   housing resource hold a formula that cannot be computed (`=B2+`, saved
+ *   with the error #VALUE! as its result), and those of the second a formula
+ *   whose result is text ("dieci posti").
+ * - `soapfault` / `soapfault:auth`: a SOAP service answers every operation
+ *   with a SOAP fault (status 500): `soap:Server` "database non disponibile",
+ *   or with `:auth` `soap:Client.Authentication` "credenziali non valide".
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 
 export type Fault =
   | { kind: 'down' }
@@ -34,9 +57,32 @@ export type Fault =
   | { kind: 'half' }
   | { kind: 'auth' }
   | { kind: 'flaky'; probability: number }
-  | { kind: 'rename'; field: string };
+  | { kind: 'rename'; field: string }
+  | { kind: 'truncate' }
+  | { kind: 'duplicate' }
+  | { kind: 'encoding' }
+  | { kind: 'formula' }
+  | { kind: 'soapfault'; auth: boolean };
 
 export type FaultKind = Fault['kind'];
+
+/** The faults every kind of source over HTTP can have. */
+const httpFaults: readonly FaultKind[] = ['down', 'slow', 'garbage', 'html', 'half', 'auth', 'flaky', 'rename'];
+
+/**
+ * The faults each kind of source can have in the sandbox: what its stand-in
+ * applies. A database has no HTTP body to cut or to send twice; only a CSV
+ * export has an encoding, only a spreadsheet formulas, only a SOAP service
+ * SOAP faults.
+ */
+export const faultKindsOf: Readonly<Record<string, ReadonlySet<FaultKind>>> = {
+  rest: new Set([...httpFaults, 'truncate', 'duplicate']),
+  csv: new Set([...httpFaults, 'truncate', 'duplicate', 'encoding']),
+  soap: new Set([...httpFaults, 'truncate', 'duplicate', 'soapfault']),
+  spreadsheet: new Set([...httpFaults, 'truncate', 'duplicate', 'formula']),
+  graphql: new Set([...httpFaults, 'truncate']),
+  sql: new Set(httpFaults),
+};
 
 /** Faults by target: `"090064"` (a city) or `"076063/housing"` (one of its sources). */
 export type FaultSpec = ReadonlyMap<string, Fault>;
@@ -83,7 +129,15 @@ function parseFault(value: string, part: string): Fault {
     case 'html':
     case 'half':
     case 'auth':
+    case 'truncate':
+    case 'duplicate':
+    case 'encoding':
+    case 'formula':
       return noArg({ kind });
+    case 'soapfault': {
+      if (arg !== null && arg !== 'auth' && arg !== 'server') throw new FaultSpecError(`fault "${part}": soapfault takes "auth" or nothing (a server fault), e.g. soapfault:auth`);
+      return { kind, auth: arg === 'auth' };
+    }
     case 'slow': {
       if (arg === null || !/^\d+$/.test(arg) || Number(arg) <= 0) {
         throw new FaultSpecError(`fault "${part}": slow needs a delay in milliseconds, e.g. slow:5000`);
@@ -96,12 +150,13 @@ function parseFault(value: string, part: string): Fault {
       return { kind, probability: p };
     }
     case 'rename': {
-      if (arg === null || !/^[\w.-]{1,64}$/.test(arg)) throw new FaultSpecError(`fault "${part}": rename needs the field to rename, e.g. rename:codice_fiscale`);
+      // A column of a hand-kept sheet may have spaces and accents ("Data di nascita"); a comma ends the fault.
+      if (arg === null || !/^[^\p{Cc}]{1,64}$/u.test(arg)) throw new FaultSpecError(`fault "${part}": rename needs the field to rename, e.g. rename:codice_fiscale`);
       return { kind, field: arg };
     }
     default:
       throw new FaultSpecError(
-        `fault "${part}": unknown fault "${kind}"; known: down, slow:<ms>, garbage, html, half, auth, flaky:<p>, rename:<field>`,
+        `fault "${part}": unknown fault "${kind}"; known: down, slow:<ms>, garbage, html, half, auth, flaky:<p>, rename:<field>, truncate, duplicate, encoding, formula, soapfault[:auth]`,
       );
   }
 }
@@ -156,8 +211,10 @@ export interface StandInResponse {
 /**
  * A stand-in's answer to one request, given its whole body (empty for a GET):
  * the services that are asked by posting (SOAP, GraphQL) answer from it.
+ * `fault` is the fault in force for the request, for the faults the
+ * stand-in applies itself (`StandInServerOptions.handles`).
  */
-export type StandInHandler = (req: IncomingMessage, url: URL, body: Buffer) => StandInResponse | Promise<StandInResponse>;
+export type StandInHandler = (req: IncomingMessage, url: URL, body: Buffer, fault: Fault | null) => StandInResponse | Promise<StandInResponse>;
 
 export interface StandInServerOptions {
   host: string;
@@ -167,6 +224,12 @@ export interface StandInServerOptions {
   fault?: Fault | null;
   /** Seed of the PRNG behind `flaky` and `garbage`; reset each time a fault is set. */
   seed: number;
+  /**
+   * Faults the handler applies itself (it knows its format: where a CSV row
+   * ends, which file a changed export is): the server answers what the
+   * handler gives for them, as it is.
+   */
+  handles?: readonly FaultKind[];
 }
 
 /** A running stand-in. */
@@ -206,6 +269,7 @@ const MAINTENANCE_PAGE = Buffer.from(
 
 export async function createStandInServer(options: StandInServerOptions): Promise<StandIn> {
   const { host, handler, seed } = options;
+  const handles = new Set(options.handles ?? []);
   let fault: Fault | null = options.fault ?? null;
   let random = createPrng(seed);
   let count = 0;
@@ -283,7 +347,8 @@ export async function createStandInServer(options: StandInServerOptions): Promis
   }
 
   async function answer(req: IncomingMessage, body: Buffer, current: Fault | null): Promise<StandInResponse> {
-    const normal = () => handler(req, new URL(req.url ?? '/', 'http://stand-in'), body);
+    const normal = () => handler(req, new URL(req.url ?? '/', 'http://stand-in'), body, current);
+    if (current && handles.has(current.kind)) return normal();
     switch (current?.kind) {
       case 'auth':
         return json(401, { error: 'unauthorized', message: 'credenziali non valide' });
@@ -304,22 +369,19 @@ export async function createStandInServer(options: StandInServerOptions): Promis
         const renamed = renameField(JSON.parse(answered.body.toString('utf8')), current.field);
         return { ...answered, body: Buffer.from(JSON.stringify(renamed), 'utf8') };
       }
+      case 'truncate': {
+        // A complete answer, Content-Length and all, of half a document: the file itself is cut.
+        const answered = await normal();
+        if (answered.status !== 200 || answered.body.length < 2) return answered;
+        return { ...answered, body: answered.body.subarray(0, Math.floor(answered.body.length / 2)) };
+      }
       default:
         break;
     }
     return normal();
   }
 
-  const listen = (port: number) =>
-    new Promise<number>((resolve, reject) => {
-      const onError = (e: Error) => reject(e);
-      server.once('error', onError);
-      server.listen(port, host, () => {
-        server.off('error', onError);
-        const address = server.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
-      });
-    });
+  const listen = (port: number) => listenOn(server, port, host);
 
   const stopListening = () =>
     new Promise<void>((resolve) => {
@@ -362,6 +424,11 @@ export async function createStandInServer(options: StandInServerOptions): Promis
   return standIn;
 }
 
+/** The rows with the first one again at the end, as a `duplicate` fault serves them. */
+export function withDuplicate<T>(rows: readonly T[]): readonly T[] {
+  return rows.length === 0 ? rows : [...rows, rows[0]!];
+}
+
 /** A copy of a JSON value with `field` renamed to `<field>_v2` in every object, at any depth. */
 function renameField(value: unknown, field: string): unknown {
   if (Array.isArray(value)) return value.map((v) => renameField(v, field));
@@ -388,4 +455,17 @@ function garbage(random: () => number): Buffer {
   bytes[1] = 0x8b;
   for (let i = 2; i < bytes.length; i++) bytes[i] = i % 7 === 0 ? 0 : Math.floor(random() * 256);
   return bytes;
+}
+
+/** Starts a server listening (port 0: any free one) and gives the port it got; a failure to listen rejects. */
+export function listenOn(server: NetServer, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
 }

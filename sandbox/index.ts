@@ -8,16 +8,22 @@
  * configs reference: `LGNET_<code>_<SOURCE>_URL` and `LGNET_<code>_<SOURCE>_KEY`.
  */
 import { randomBytes } from 'node:crypto';
+import { loadCityConfigs, type CityConfig, type SourceConfig } from '../adapters/config.ts';
+import { defaultCitiesDir } from '../adapters/fleet.ts';
 import type { RawRow } from '../adapters/port.ts';
 import type { EntityName } from '../schema/records.ts';
-import { citySizes } from './city-sizes.ts';
+import { sandboxCities } from './city-sizes.ts';
 import { createCsvStandIn } from './csv-stand-in.ts';
-import { dialects, sourceEnvName, type CityDialect, type SourceDialect } from './dialects.ts';
-import { FaultSpecError, faultFor, hashString, parseFaults, unknownTargets, type FaultSpec } from './faults.ts';
+import { cityDialect, type CityDialect, type SourceDialect } from './dialects.ts';
+import { FaultSpecError, faultFor, faultKindsOf, hashString, parseFaults, unknownTargets, type Fault, type FaultSpec, type StandIn } from './faults.ts';
+import { createGraphqlStandIn } from './graphql-stand-in.ts';
 import { generatePopulation } from './population.ts';
 import type { CityPopulation, Population } from './population-types.ts';
 import { renderCity, type BrokenRecord } from './render.ts';
 import { createRestStandIn } from './rest-stand-in.ts';
+import { createSoapStandIn } from './soap-stand-in.ts';
+import { createSpreadsheetStandIn } from './spreadsheet-stand-in.ts';
+import { createSqlStandIn } from './sql-stand-in.ts';
 import { computeTruth, type CityTruth } from './truth.ts';
 
 export type { BrokenRecord } from './render.ts';
@@ -39,6 +45,8 @@ export interface SandboxOptions {
   port?: number;
   /** A ready population instead of the generated one (tests with hand-made records). */
   population?: Population;
+  /** The cities to stand in for. Default: every city of the registry (adapters/cities/). */
+  configs?: readonly CityConfig[];
 }
 
 export interface Sandbox {
@@ -68,8 +76,45 @@ export interface Sandbox {
 interface Running {
   city: string;
   sourceId: string;
-  standIn: Awaited<ReturnType<typeof createRestStandIn>> | Awaited<ReturnType<typeof createCsvStandIn>>;
+  standIn: StandIn & { readonly url: string };
   rows: ReadonlyMap<EntityName, readonly RawRow[]>;
+}
+
+/** What every stand-in is started with, whatever its kind. */
+interface StandInStart {
+  rows: ReadonlyMap<EntityName, readonly RawRow[]>;
+  apiKey: string;
+  host: string;
+  port: number;
+  fault: Fault | null;
+  seed: number;
+}
+
+/** Starts the stand-in of one source, of the kind its config says. */
+async function startStandIn(dialect: SourceDialect, common: StandInStart): Promise<StandIn & { readonly url: string }> {
+  const basePath = dialect.basePath;
+  switch (dialect.kind) {
+    case 'rest':
+      return createRestStandIn({ ...common, dialect });
+    case 'csv':
+      return createCsvStandIn({ ...common, dialect });
+    case 'soap':
+      return createSoapStandIn({ ...common, basePath, dialect: { ...dialect.config, auth: dialect.auth ?? undefined } });
+    case 'sql':
+      return createSqlStandIn({ ...common, source: dialect.config });
+    case 'spreadsheet':
+      return createSpreadsheetStandIn({ ...common, basePath, source: dialect.config, quirks: dialect.spreadsheet });
+    case 'graphql':
+      return createGraphqlStandIn({ ...common, basePath, source: { ...dialect.config, auth: dialect.auth ?? undefined } });
+  }
+}
+
+/** The environment variable a config reads a value from; the sandbox cannot stand in for an endpoint written in the file. */
+function envNameOf(city: string, source: SourceConfig, what: 'baseUrl' | 'key'): string | null {
+  const ref = what === 'baseUrl' ? source.baseUrl : source.auth?.key;
+  if (ref === undefined) return null;
+  if (typeof ref === 'string') throw new Error(`city ${city} source "${source.id}": ${what} is written in the config; the sandbox stands in only for sources read from the environment ({ "env": ... })`);
+  return ref.env;
 }
 
 export const DEFAULT_SEED = 20260101;
@@ -79,6 +124,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const scale = options.scale ?? 1;
   const host = options.host ?? '127.0.0.1';
   const firstPort = options.port ?? 0;
+  // A city registered before its system is connected has no source: nothing to stand in for, and no people.
+  const configs = (options.configs ?? loadCityConfigs(defaultCitiesDir)).filter((c) => c.sources.length > 0);
+  const dialects: CityDialect[] = configs.map(cityDialect);
   const allSources = dialects.flatMap((d) => d.sources.map((s) => ({ city: d.code, sourceId: s.id })));
 
   // A bad spec fails before anything listens.
@@ -86,45 +134,60 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const faults = parseFaults(spec);
     const unknown = unknownTargets(faults, allSources);
     if (unknown.length > 0) throw new FaultSpecError(`fault target(s) ${unknown.join(', ')}: no such city or source in the sandbox`);
+    // A fault a kind of source cannot have (a formula in a REST answer) would quietly change nothing: refused.
+    for (const [target, fault] of faults) {
+      const [city, only] = target.split('/');
+      for (const source of dialects.find((d) => d.code === city)!.sources) {
+        if (only !== undefined && source.id !== only) continue;
+        const possible = faultKindsOf[source.kind];
+        if (possible?.has(fault.kind)) continue;
+        throw new FaultSpecError(
+          `fault target ${target}: source ${city}/${source.id} is ${source.kind}, which cannot have the fault ${fault.kind}` +
+            (possible ? ` (it can have: ${[...possible].join(', ')})` : ''),
+        );
+      }
+    }
     return faults;
   };
   let faults = checkFaults(options.faults ?? '');
 
-  const population = options.population ?? generatePopulation(citySizes, { seed, scale });
+  const population = options.population ?? generatePopulation(sandboxCities(configs), { seed, scale });
   const running: Running[] = [];
   const env: Record<string, string> = {};
   const broken = new Map<string, ReadonlyArray<BrokenRecord>>();
   let truth: ReadonlyMap<string, CityTruth>;
 
   try {
-    let index = 0;
-    for (const dialect of dialects) {
+    // Every source's place (and port) is fixed before any starts: they start at once (an SQL engine takes seconds).
+    const planned = configs.flatMap((config, c) => {
+      const dialect = dialects[c]!;
       const rendered = renderCity(population.get(dialect.code) ?? emptyCity(dialect.code), dialect, { seed });
       broken.set(dialect.code, rendered.broken);
-      for (const source of dialect.sources) {
-        const rows = rendered.sources.get(source.id)!;
+      return config.sources.map((source, s) => ({ config, source, dialect: dialect.sources[s]!, rows: rendered.sources.get(source.id)! }));
+    });
+    await Promise.all(
+      planned.map(async ({ config, source, dialect, rows }, index) => {
         const apiKey = randomBytes(24).toString('base64url');
-        const common = {
+        const urlEnv = envNameOf(config.code, source, 'baseUrl')!;
+        const keyEnv = envNameOf(config.code, source, 'key');
+        const standIn = await startStandIn(dialect, {
           rows,
           apiKey,
           host,
-          port: firstPort === 0 ? 0 : firstPort + index++,
-          fault: faultFor(faults, dialect.code, source.id),
-          seed: hashString(`${seed}:${dialect.code}:${source.id}`),
-        };
-        const standIn = source.kind === 'rest'
-          ? await createRestStandIn({ ...common, dialect: source })
-          : await createCsvStandIn({ ...common, dialect: source });
-        running.push({ city: dialect.code, sourceId: source.id, standIn, rows });
-        env[sourceEnvName(dialect.code, source.id, 'URL')] = standIn.url;
-        env[sourceEnvName(dialect.code, source.id, 'KEY')] = apiKey;
-      }
-    }
+          port: firstPort === 0 ? 0 : firstPort + index,
+          fault: faultFor(faults, config.code, source.id),
+          seed: hashString(`${seed}:${config.code}:${source.id}`),
+        });
+        running.push({ city: config.code, sourceId: source.id, standIn, rows });
+        env[urlEnv] = standIn.url;
+        if (keyEnv) env[keyEnv] = apiKey;
+      }),
+    );
     // Only the cities with a stand-in are in the graph, each with what it serves.
     const served = new Map(dialects.map((d) => [d.code, population.get(d.code) ?? emptyCity(d.code)] as const));
     truth = computeTruth(served, broken);
   } catch (e) {
-    await Promise.all(running.map((r) => r.standIn.close()));
+    await Promise.allSettled(running.map((r) => r.standIn.close()));
     throw e;
   }
 

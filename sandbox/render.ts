@@ -136,6 +136,30 @@ interface PlannedDefect extends DefectKind {
   variant: number;
 }
 
+/** Whether a field is stored in an SQL DATE column. */
+function isDateColumn(source: SourceDialect, entity: EntityName, field: string): boolean {
+  if (source.kind !== 'sql') return false;
+  const dates = source.config.entities[entity]?.dates as Readonly<Record<string, string>> | undefined;
+  return dates?.[field] === 'date';
+}
+
+/**
+ * The columns of a template and their parts of a value written through it:
+ * `{giorno}/{mese}/{anno}` and "05/03/2024" give giorno 05, mese 03, anno
+ * 2024. An absent value leaves every column absent.
+ */
+export function splitTemplate(spec: string, value: unknown): Record<string, unknown> {
+  const columns = [...spec.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!.trim());
+  // Two columns with nothing between them could be cut anywhere.
+  if (/\}\{/.test(spec)) throw new Error(`the template "${spec}" has two columns with nothing between them: the stand-in cannot tell where one ends`);
+  if (value === null || value === undefined || value === '') return Object.fromEntries(columns.map((c) => [c, value === '' ? '' : null]));
+  const text = typeof value === 'string' ? value.trim() : String(value);
+  const pattern = new RegExp(`^${spec.split(/\{[^{}]+\}/).map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('(.*?)')}$`, 's');
+  const m = pattern.exec(text);
+  if (!m) throw new Error(`"${text}" cannot be written through the template "${spec}"`);
+  return Object.fromEntries(columns.map((c, i) => [c, m[i + 1]]));
+}
+
 function sourceFor(dialect: CityDialect, entity: EntityName): SourceDialect | undefined {
   return dialect.sources.find((s) => s.entities[entity] !== undefined);
 }
@@ -169,6 +193,8 @@ export function planDefects(population: CityPopulation, dialect: CityDialect, se
       const possible = defectKinds[entity].filter(
         (d) =>
           (!d.needsVocabulary || source.vocabularies[d.needsVocabulary] !== undefined) &&
+          // A DATE column cannot hold a day that does not exist.
+          (d.value !== 'impossibleDate' || !isDateColumn(source, entity, d.field)) &&
           (!d.needsValue || (flat[d.field] !== null && flat[d.field] !== undefined)),
       );
       if (possible.length === 0) continue;
@@ -231,8 +257,8 @@ function createSourceRenderer(city: string, source: SourceDialect) {
   const citizenship = source.citizenship
     ? new Map(Object.entries(source.citizenship).map(([own, iso]) => [iso, own] as const).reverse())
     : null;
-  const isRest = source.kind === 'rest';
-  const values = source.kind === 'rest' ? source.values : null;
+  // Text sources (CSV, SQL text columns, spreadsheets) write every value as text; JSON and XML ones type them.
+  const values = source.values;
   const { quirks } = source;
   const where = `city ${city} source "${source.id}"`;
 
@@ -303,7 +329,7 @@ function createSourceRenderer(city: string, source: SourceDialect) {
         return kind.kind === 'code' ? (UNKNOWN_CODES[kind.list] ?? UNKNOWN_CODE) : UNKNOWN_CODE;
       case 'missing':
         // Some clerks leave a blank, which is as missing as nothing.
-        return isRest && values?.absent !== 'empty' ? absent() : d.variant % 3 === 0 ? '   ' : '';
+        return values !== null && values.absent !== 'empty' ? absent() : d.variant % 3 === 0 ? '   ' : '';
       case 'wrongCheckChar': {
         const cf = original as string;
         const right = cf.charCodeAt(15) - 65;
@@ -327,9 +353,15 @@ function createSourceRenderer(city: string, source: SourceDialect) {
       const original = flat[canonical];
       let v = defect?.field === canonical ? defectValue(defect, kind, original) : renderValue(kind, original);
       if (v === OMIT) continue;
-      // CSV cells are text: an absent value is an empty cell.
-      if (!isRest) v = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(source.listSeparator) : String(v);
-      row[fields[canonical]!] = pad(v);
+      // Cells of text sources are text: an absent value is an empty cell.
+      if (values === null) v = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(source.listSeparator) : String(v);
+      const spec = fields[canonical]!;
+      if (!spec.includes('{')) {
+        row[spec] = pad(v);
+        continue;
+      }
+      // A template ({giorno}/{mese}/{anno}): the value is cut back into the columns the graph puts together.
+      for (const [column, part] of Object.entries(splitTemplate(spec, v))) row[column] = pad(part);
     }
     for (const [name, value] of Object.entries(quirks.extraFields ?? {})) row[name] = pad(value);
     return Object.freeze(row);

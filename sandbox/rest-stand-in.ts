@@ -13,13 +13,18 @@
  * (as the database collations behind such APIs usually do). Offsets and the
  * total then count the selected rows. Parameters the dialect does not know
  * are ignored, as real APIs ignore them.
+ *
+ * The sandbox's faults apply as to every stand-in (faults.ts); `duplicate`
+ * lists the first record of every resource again at its end, so that its
+ * pages, totals and look-ups all hold the copy.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { filterablePaths, type DateFormat } from '../adapters/config.ts';
+import { filterablePaths } from '../adapters/config.ts';
 import type { RawRow } from '../adapters/port.ts';
 import type { EntityName } from '../schema/records.ts';
 import type { RestSourceDialect } from './dialects.ts';
-import { createStandInServer, json, type Fault, type StandIn, type StandInResponse } from './faults.ts';
+import { createStandInServer, json, withDuplicate, type Fault, type StandIn, type StandInResponse } from './faults.ts';
+import { isoOf } from './source-dates.ts';
 
 export interface RestStandInOptions {
   dialect: RestSourceDialect;
@@ -68,7 +73,7 @@ export async function createRestStandIn(options: RestStandInOptions): Promise<Re
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
-  function handle(req: import('node:http').IncomingMessage, url: URL): StandInResponse {
+  function handle(req: import('node:http').IncomingMessage, url: URL, _body: Buffer, fault: Fault | null): StandInResponse {
     if (!authorised(req.headers[dialect.auth.header.toLowerCase()])) {
       return json(401, { error: 'unauthorized', message: `chiave di accesso mancante o non valida (${dialect.auth.header})` });
     }
@@ -79,7 +84,7 @@ export async function createRestStandIn(options: RestStandInOptions): Promise<Re
     if (!route) return json(404, { error: 'not_found', message: `risorsa non trovata: ${url.pathname}` });
 
     // Batch look-ups: every listed value of every given parameter must match (AND across parameters).
-    let selected = route.rows;
+    let selected = fault?.kind === 'duplicate' ? withDuplicate(route.rows) : route.rows;
     for (const [param, field] of Object.entries(route.batchParams)) {
       const raw = url.searchParams.get(param);
       if (raw === null) continue;
@@ -158,23 +163,6 @@ function listParam(url: URL, name: string): string[] {
   return raw === null ? [] : raw.split(',').map((v) => v.trim()).filter((v) => v !== '');
 }
 
-const DATE_SHAPES: Record<DateFormat, RegExp> = {
-  'yyyy-mm-dd': /^(?<y>\d{4})-(?<m>\d{1,2})-(?<d>\d{1,2})$/,
-  'dd/mm/yyyy': /^(?<d>\d{1,2})\/(?<m>\d{1,2})\/(?<y>\d{4})$/,
-  'dd-mm-yyyy': /^(?<d>\d{1,2})-(?<m>\d{1,2})-(?<y>\d{4})$/,
-  'dd.mm.yyyy': /^(?<d>\d{1,2})\.(?<m>\d{1,2})\.(?<y>\d{4})$/,
-  yyyymmdd: /^(?<y>\d{4})(?<m>\d{2})(?<d>\d{2})$/,
-};
-
-/**
- * A date in the dialect's format as `YYYY-MM-DD`, to compare as text; null
- * when it is not written in that format. The day is not checked: a system
- * that stored 31/02 compares it where its digits put it.
- */
-function isoOf(text: string, format: DateFormat): string | null {
-  const g = DATE_SHAPES[format].exec(text)?.groups;
-  return g ? `${g.y}-${g.m!.padStart(2, '0')}-${g.d!.padStart(2, '0')}` : null;
-}
 
 /** An integer query parameter; the default when absent, null when not an integer. */
 function intParam(url: URL, name: string, fallback: number): number | null {

@@ -138,3 +138,83 @@ describe('the SOAP stand-in with the connector', () => {
     }
   }, 10_000);
 });
+
+describe('the SOAP stand-in as a city config may describe it', () => {
+  /** A one-operation service at "/Persone" with these rows, without a key unless `auth` is given. */
+  async function service(fields: Record<string, string>, rows: RawRow[], auth: SoapStandInDialect['auth'] = null) {
+    const own = {
+      ...dialect,
+      auth,
+      entities: { beneficiaries: { ...dialect.entities.beneficiaries!, path: '/Persone', fields } },
+    } as SoapStandInDialect;
+    const server = await createSoapStandIn({ dialect: own, rows: new Map([['beneficiaries', rows]]), apiKey: auth ? apiKey : null });
+    const read = (overrides: Partial<SoapSource> = {}) => {
+      const source = {
+        ...own, kind: 'soap', domains: ['people'], baseUrl: server.url, apiKey: null, dateFormat: 'dd/mm/yyyy', listSeparator: ',', vocabularies: {},
+        ...requestDefaults, retries: 0, elementFormDefault: 'qualified', checkWsdl: false, auth: undefined, ...overrides,
+      } as SoapSource;
+      return createSoapConnector(city, source, { dispatcher: agent, now: Date.now, logger: silentLogger }).page('beneficiaries', { offset: 0, limit: 3 });
+    };
+    return { server, read };
+  }
+  const envelopeFor = (path: string) =>
+    fetch(path, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '"urn:cartellasociale:RicercaAssistiti"' },
+      body: '<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>' +
+        '<RicercaAssistitiRichiesta xmlns="http://cartellasociale.comune.example.it/ws/v1"><pagina>1</pagina><dimensionePagina>3</dimensionePagina></RicercaAssistitiRichiesta>' +
+        '</soap:Body></soap:Envelope>',
+    });
+
+  it('answers without a key a service whose config has no auth, and refuses everything under the auth fault', async () => {
+    const { server, read } = await service({ localId: '@id' }, [{ '@id': 'TS.A.000041' }]);
+    try {
+      expect((await read()).rows).toEqual([{ '@id': 'TS.A.000041' }]);
+      await server.setFault({ kind: 'auth' });
+      expect(await cityError(read())).toMatchObject({ code: 'CITY_AUTH_FAILED', city });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('still asks for the key when the config has auth, and cannot be started without one', async () => {
+    const { server, read } = await service({ localId: '@id' }, [{ '@id': 'A001' }], { header: 'Authorization', prefix: 'Basic ' });
+    try {
+      expect(await cityError(read())).toMatchObject({ code: 'CITY_AUTH_FAILED', city });
+      const withKey = await read({ apiKey, auth: { header: 'Authorization', prefix: 'Basic ', key: { env: 'K' } } });
+      expect(withKey.rows).toEqual([{ '@id': 'A001' }]);
+    } finally {
+      await server.close();
+    }
+    await expect(createSoapStandIn({ dialect: { ...dialect, auth: { header: 'Authorization', prefix: 'Basic ' } }, rows: new Map() })).rejects.toThrow(/Authorization/);
+  });
+
+  it('writes a list of attribute values as one repeated element each, beside their texts, and the connector reads both lists back', async () => {
+    const rows: RawRow[] = [
+      { '@id': 'SS-1', 'fragilita.voce': ['Senza dimora', 'Disagio psichico'], 'fragilita.voce@codice': ['SD', 'PSI'] },
+      { '@id': 'SS-2', 'fragilita.voce@codice': ['TRA', 'GRAV'] },
+      { '@id': 'SS-3', 'fragilita.voce@codice': [] },
+    ];
+    const { server, read } = await service({ localId: '@id', vulnerabilities: 'fragilita.voce@codice' }, rows);
+    try {
+      const xml = await (await envelopeFor(`${server.url}/Persone`)).text();
+      expect(xml).toContain('<ns2:fragilita><ns2:voce codice="SD">Senza dimora</ns2:voce><ns2:voce codice="PSI">Disagio psichico</ns2:voce></ns2:fragilita>');
+      expect(xml).toContain('<ns2:fragilita><ns2:voce codice="TRA"/><ns2:voce codice="GRAV"/></ns2:fragilita>');
+      const page = await read();
+      expect(page.rows.map((r) => [r['@id'], r['fragilita.voce@codice'] ?? null])).toEqual([['SS-1', ['SD', 'PSI']], ['SS-2', ['TRA', 'GRAV']], ['SS-3', null]]);
+      expect(page.rows[0]!['fragilita.voce']).toEqual(['Senza dimora', 'Disagio psichico']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('leaves out an attribute whose value is absent, rather than writing it as text', async () => {
+    const { server, read } = await service({ localId: '@id', permitType: 'permesso@tipo' }, [{ '@id': 'SS-4', 'permesso@tipo': null, 'permesso.scadenza': '31/12/2025' }]);
+    try {
+      const [row] = (await read()).rows;
+      expect(row).toEqual({ '@id': 'SS-4', 'permesso.scadenza': '31/12/2025' });
+    } finally {
+      await server.close();
+    }
+  });
+});

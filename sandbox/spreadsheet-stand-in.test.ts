@@ -167,7 +167,7 @@ describe('the spreadsheet stand-in', () => {
     [{ kind: 'garbage' } as const, 'CITY_BAD_RESPONSE', /^expected an xlsx workbook, got bytes that are not a zip file/],
     [{ kind: 'half' } as const, 'CITY_BAD_RESPONSE', /body cut short/],
     [{ kind: 'down' } as const, 'CITY_UNAVAILABLE', /connection failed/],
-    [{ kind: 'rename', field: 'Sesso' } as const, 'CITY_BAD_RESPONSE', /^sheet "Assistiti": the header \(rows 2 and 3\) has no column "Sesso" \(renamed or removed\?\)$/],
+    [{ kind: 'rename', field: 'Sesso' } as const, 'CITY_BAD_RESPONSE', /^sheet "Assistiti": the header \(rows 2 and 3\) has no column "Sesso" \(renamed or removed\?\): change sources\[id=\w+\]\.entities\.beneficiaries\.fields\.sex in /],
   ])('under the fault %o the connector reports %s', async (fault, code, detail) => {
     await standIn.setFault(fault);
     const { connector } = connectorFor();
@@ -180,5 +180,24 @@ describe('the spreadsheet stand-in', () => {
     await standIn.setFault({ kind: 'rename', field: 'Sesso' });
     const { connector } = connectorFor();
     expect((await connector.page('enrollments', { offset: 0, limit: 10 })).total).toBe(2);
+  });
+});
+
+describe('the spreadsheet stand-in with a totals pattern of the city’s own', () => {
+  it('writes no TOTALE row where the config’s totalsPattern would take it for a record', async () => {
+    const own = SpreadsheetSourceSchema.parse({
+      ...config,
+      baseUrl: { env: 'LGNET_090064_REGISTRO_URL' },
+      entities: { housingResources: { ...config.entities.housingResources, totalsPattern: '^somma complessiva' } },
+    });
+    const server = await createSpreadsheetStandIn({ source: own, rows, apiKey, exportedAt });
+    try {
+      const source = { ...own, ...requestDefaults, retries: 0, baseUrl: server.url, apiKey } as SpreadsheetSource;
+      const connector = createSpreadsheetConnector(city, source, { dispatcher: agent, now: () => Date.parse('2025-03-10T08:00:00Z'), logger: silentLogger });
+      const page = await connector.page('housingResources', { offset: 0, limit: 10 });
+      expect(page.rows).toEqual(rows.get('housingResources'));
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -9,9 +9,15 @@
  * hyperlinks, blank rows between records and a trailing TOTALE row. Served
  * with ETag and Last-Modified, so clients revalidate with a conditional GET.
  *
- * The sandbox's faults apply as for every stand-in (sandbox/faults.ts);
- * `rename:<column>` serves workbooks whose header calls that column
- * `<column>_v2`, as a social worker retitling a column would.
+ * The sandbox's faults apply as for every stand-in (sandbox/faults.ts).
+ * Those that change the workbooks serve other files, each with its own ETag,
+ * as a new version saved by hand would be: `rename:<column>` calls that
+ * column `<column>_v2` in the header, as a social worker retitling a column
+ * would (a sub-column is named whole, "Intake / Data", or by its own label); `duplicate` writes the first record of every sheet again after the
+ * last; `formula` puts, in the housing sheet, a formula that cannot be
+ * computed in the places of the first resource (`B2+`, saved with #VALUE!
+ * as its result) and one whose result is text in those of the second
+ * ("dieci posti"); `truncate` serves the first half of each file's bytes.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -22,7 +28,7 @@ import { filterablePaths } from '../adapters/source-base.ts';
 import type { SpreadsheetEntityConfig, SpreadsheetSourceConfig } from '../adapters/connectors/spreadsheet-config.ts';
 import { XLSX_TYPE, dateColumnsOf } from '../adapters/connectors/spreadsheet.ts';
 import type { EntityName } from '../schema/records.ts';
-import { createStandInServer, type Fault, type StandIn, type StandInResponse } from './faults.ts';
+import { createStandInServer, withDuplicate, type Fault, type StandIn, type StandInResponse } from './faults.ts';
 
 /** What makes the workbooks hand-kept; every quirk is on unless turned off. */
 export interface SpreadsheetQuirks {
@@ -30,7 +36,10 @@ export interface SpreadsheetQuirks {
   dates?: boolean;
   /** A blank row after every so many records; 0 for none. Default 7. */
   blankRowEvery?: number;
-  /** A trailing "TOTALE" row counting the records. */
+  /**
+   * A trailing "TOTALE" row counting the records; left out of a sheet whose
+   * `totalsPattern` would not know it, as that sheet's own label is not known.
+   */
   totalsRow?: boolean;
   /** Whole numbers as number cells, the housing counts as formulas with their cached result. */
   numbers?: boolean;
@@ -89,10 +98,12 @@ export async function createSpreadsheetStandIn(options: SpreadsheetStandInOption
   const expected = Buffer.from(source.auth.prefix + options.apiKey);
 
   const files = await writeFiles(options, null);
-  /** The workbooks as a `rename` fault serves them, written when the fault is set. */
-  let renamed: { column: string; files: Map<string, WorkbookFile> } | null = null;
+  /** The workbooks as a fault that changes them serves them, written when the fault is set. */
+  let changed: { key: string; files: Map<string, WorkbookFile> } | null = null;
+  const changes = (fault: Fault | null | undefined): fault is Fault => fault !== null && fault !== undefined && ['rename', 'duplicate', 'formula', 'truncate'].includes(fault.kind);
   const prepare = async (fault: Fault | null) => {
-    if (fault?.kind === 'rename' && renamed?.column !== fault.field) renamed = { column: fault.field, files: await writeFiles(options, fault.field) };
+    if (!changes(fault) || changed?.key === JSON.stringify(fault)) return;
+    changed = { key: JSON.stringify(fault), files: await writeFiles(options, fault) };
   };
   await prepare(options.fault ?? null);
 
@@ -114,7 +125,7 @@ export async function createSpreadsheetStandIn(options: SpreadsheetStandInOption
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, 'Metodo non consentito', { allow: 'GET, HEAD' });
     const fault = server?.fault;
-    const served = fault?.kind === 'rename' && renamed?.column === fault.field ? renamed.files : files;
+    const served = changes(fault) && changed?.key === JSON.stringify(fault) ? changed.files : files;
     const file = url.pathname.startsWith(basePath) ? served.get(url.pathname.slice(basePath.length)) : undefined;
     if (!file) return text(404, `File non trovato: ${url.pathname}`);
     const validators = { etag: file.etag, 'last-modified': file.lastModified };
@@ -132,19 +143,21 @@ export async function createSpreadsheetStandIn(options: SpreadsheetStandInOption
     handler: handle,
     fault: options.fault ?? null,
     seed: options.seed ?? 0,
+    // A cut workbook is a file of its own, with its own ETag, so that a client holding the whole one sees it.
+    handles: ['truncate'],
   });
   const running = server;
   const setFault = running.setFault.bind(running);
   return Object.assign(running, {
     url: running.origin + basePath,
     async setFault(fault: Fault | null) {
-      // The renamed workbooks are written before the fault applies to any request.
+      // The changed workbooks are written before the fault applies to any request.
       await prepare(fault);
       await setFault(fault);
     },
   }) as SpreadsheetStandIn;
 
-  async function writeFiles(opts: SpreadsheetStandInOptions, renameColumn: string | null): Promise<Map<string, WorkbookFile>> {
+  async function writeFiles(opts: SpreadsheetStandInOptions, fault: Fault | null): Promise<Map<string, WorkbookFile>> {
     const byPath = new Map<string, EntityName[]>();
     for (const entity of Object.keys(opts.source.entities) as EntityName[]) {
       const config = opts.source.entities[entity];
@@ -157,9 +170,11 @@ export async function createSpreadsheetStandIn(options: SpreadsheetStandInOption
       wb.created = exportedAt;
       wb.modified = exportedAt;
       for (const entity of entities) {
-        addSheet(wb, entity, opts.source.entities[entity] as SpreadsheetEntityConfig, opts.rows.get(entity) ?? [], renameColumn);
+        const rows = opts.rows.get(entity) ?? [];
+        addSheet(wb, entity, opts.source.entities[entity] as SpreadsheetEntityConfig, fault?.kind === 'duplicate' ? withDuplicate(rows) : rows, fault);
       }
-      const body = Buffer.from(await wb.xlsx.writeBuffer());
+      const whole = Buffer.from(await wb.xlsx.writeBuffer());
+      const body = fault?.kind === 'truncate' ? whole.subarray(0, Math.floor(whole.length / 2)) : whole;
       out.set(path, {
         body,
         etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
@@ -170,13 +185,23 @@ export async function createSpreadsheetStandIn(options: SpreadsheetStandInOption
     return out;
   }
 
-  function addSheet(wb: ExcelJS.Workbook, entity: EntityName, config: SpreadsheetEntityConfig, rows: readonly RawRow[], renameColumn: string | null): void {
+  function addSheet(wb: ExcelJS.Workbook, entity: EntityName, config: SpreadsheetEntityConfig, rows: readonly RawRow[], fault: Fault | null): void {
+    const renameColumn = fault?.kind === 'rename' ? fault.field : null;
+    /** Formulas where the first two housing resources' places belong (`formula`): one that cannot be computed, one whose result is text. */
+    const formulas: ExcelJS.CellFormulaValue[] =
+      fault?.kind === 'formula' && entity === 'housingResources'
+        ? [
+            { formula: 'B2+', result: { error: '#VALUE!' } as ExcelJS.CellErrorValue, date1904: false },
+            { formula: 'D3&" posti"', result: 'dieci posti', date1904: false },
+          ]
+        : [];
     const quirks = { dates: true, blankRowEvery: 7, totalsRow: true, numbers: true, padCodes: true, linkIds: true, ...options.quirks };
     const ws = wb.addWorksheet(config.sheet ?? 'Foglio1');
     const columns = sheetColumns(config);
     const width = columns.length;
     const letter = (c: number) => ws.getColumn(c).letter;
-    const label = (name: string) => (name === renameColumn ? `${name}_v2` : name);
+    /** The label a column's header cell shows (`shown`: a sub-column's own part), renamed when the fault names the column or that part. */
+    const label = (name: string, shown = name) => (name === renameColumn || shown === renameColumn ? `${shown}_v2` : shown);
 
     // The header: group labels merged above their sub-columns, other labels merged down over both rows.
     const top = config.groupRow ?? config.headerRow;
@@ -202,7 +227,7 @@ export async function createSpreadsheetStandIn(options: SpreadsheetStandInOption
       while (end < width && columns[end]!.startsWith(group + config.headerJoin)) end++;
       ws.getCell(config.groupRow!, c).value = group;
       if (end > c) ws.mergeCells(config.groupRow!, c, config.groupRow!, end);
-      for (let k = c; k <= end; k++) ws.getCell(config.headerRow, k).value = label(columns[k - 1]!.slice(cut + config.headerJoin.length));
+      for (let k = c; k <= end; k++) ws.getCell(config.headerRow, k).value = label(columns[k - 1]!, columns[k - 1]!.slice(cut + config.headerJoin.length));
       c = end + 1;
     }
 
@@ -238,6 +263,10 @@ export async function createSpreadsheetStandIn(options: SpreadsheetStandInOption
           cell.value = { text: value, hyperlink: `https://intranet.comune.example/${entity}/${encodeURIComponent(value)}` };
           return;
         }
+        if (column === fields['capacity'] && formulas[i] !== undefined) {
+          cell.value = formulas[i]!;
+          return;
+        }
         if (quirks.numbers && /^(0|[1-9]\d{0,14})$/.test(value)) {
           const n = Number(value);
           cell.value = counts.has(column) ? { formula: `${n}*1`, result: n } : n;
@@ -250,7 +279,7 @@ export async function createSpreadsheetStandIn(options: SpreadsheetStandInOption
         cell.value = value;
       });
     });
-    if (quirks.totalsRow && width > 1) {
+    if (quirks.totalsRow && width > 1 && new RegExp(config.totalsPattern, 'i').test('TOTALE')) {
       const first = config.headerRow + 1;
       const last = Math.max(first, next - 1);
       ws.getRow(next + 1).values = ['TOTALE', { formula: `COUNTA(${letter(1)}${first}:${letter(1)}${last})`, result: rows.length }];

@@ -1,10 +1,12 @@
 import { request } from 'node:http';
 import iconv from 'iconv-lite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadCityConfigs } from '../adapters/config.ts';
+import { defaultCitiesDir } from '../adapters/fleet.ts';
 import type { RawRow } from '../adapters/port.ts';
 import { fiscalCodeCheckChar } from '../schema/fiscal-code.ts';
 import { entityNames, type EntityName } from '../schema/records.ts';
-import { csvText } from './csv-stand-in.ts';
+import { csvHeader, csvText } from './csv-stand-in.ts';
 import { dialectOf, type CsvSourceDialect, type RestSourceDialect } from './dialects.ts';
 import { FaultSpecError, parseFaults } from './faults.ts';
 import { startSandbox, type Sandbox } from './index.ts';
@@ -111,7 +113,7 @@ function at(body: unknown, path: string): unknown {
 
 let sandbox: Sandbox;
 const population: Population = new Map(
-  ['001272', '015146', '048017', '058091', '076063', '027042', '007003', '092009', '070006', '090064', '082053', '063049'].map((c) => [c, handMadeCity(c)]),
+  ['001272', '015146', '021008', '058091', '076063', '084001', '092009', '054039', '082053', '063049'].map((c) => [c, handMadeCity(c)]),
 );
 
 beforeAll(async () => {
@@ -168,7 +170,7 @@ describe('REST stand-ins', () => {
   });
 
   it('offset-style paging visits every row exactly once, in order, nested envelopes included', async () => {
-    expect(await readAllPages('048017', 'beneficiaries', 6)).toEqual(sandbox.rows('048017', 'main', 'beneficiaries'));
+    expect(await readAllPages('021008', 'beneficiaries', 6)).toEqual(sandbox.rows('021008', 'main', 'beneficiaries'));
     // Roma's housing register answers Solr-style: response.docs and response.numFound.
     expect(await readAllPages('058091', 'placements', 3, 'housing')).toEqual(sandbox.rows('058091', 'housing', 'placements'));
   });
@@ -224,13 +226,15 @@ describe('REST stand-ins', () => {
     expect(rows).toEqual(expected);
   });
 
-  it('a city filtering by field names (Venezia) looks up by the field itself', async () => {
-    const { source, url, auth } = restSource('027042');
+  it("a city whose batch parameter is the field's own name (Palermo) looks up by the field itself", async () => {
+    const { source, url, auth } = restSource('082053');
     const e = source.entities.placements!;
-    expect(e.batchParams).toEqual({ localId: 'id_ins', beneficiaryId: 'id_ass' });
-    const a = await get(`${url}${e.path}?id_ass=1001,1002`, auth);
-    const items = at(json(a), 'items') as RawRow[];
-    expect(items.map((r) => r.id_ass).sort()).toEqual(['1001', '1002']);
+    expect(e.batchParams.beneficiaryId).toBe(e.fields.beneficiaryId);
+    const wanted = [...new Set(sandbox.rows('082053', 'main', 'placements').map((r) => String(r[e.fields.beneficiaryId])))].slice(0, 2);
+    const a = await get(`${url}${e.path}?${e.batchParams.beneficiaryId}=${wanted.join(',')}`, auth);
+    const items = at(json(a), source.paging.itemsPath) as RawRow[];
+    expect(items.length).toBeGreaterThan(0);
+    expect(new Set(items.map((r) => String(r[e.fields.beneficiaryId])))).toEqual(new Set(wanted));
   });
 });
 
@@ -297,9 +301,9 @@ describe('REST stand-ins with filters of their own', () => {
 
 describe('CSV stand-ins', () => {
   it('a Windows-1252 export carries accented names as single bytes, and decodes to them', async () => {
-    const { source, url, auth } = csvSource('007003');
+    const { source, url, auth } = csvSource('084001');
     expect(source.encoding).toBe('windows-1252');
-    const a = await get(`${url}/utenti.csv`, auth);
+    const a = await get(`${url}${source.entities.beneficiaries!.path}`, auth);
     expect(a.status).toBe(200);
     expect(a.headers['content-type']).toBe('text/csv; charset=windows-1252');
     // "Traoré": é is 0xE9 in Windows-1252, two bytes (C3 A9) in UTF-8.
@@ -307,10 +311,10 @@ describe('CSV stand-ins', () => {
     expect(a.body.includes(Buffer.from('é', 'utf8'))).toBe(false);
     const text = iconv.decode(a.body, 'windows-1252');
     const lines = text.split('\r\n');
-    expect(lines[0]).toBe('IdUtente;CodiceFiscale;Nome;Cognome;Sesso;DataNascita;Cittadinanza;TipoPermesso;Vulnerabilita;DataPresaCarico;CanaleAccesso;StatoPresaCarico;Operatore');
+    expect(lines[0]).toBe(csvHeader(source, 'beneficiaries').join(';'));
     expect(text).toContain('Aïssatou');
     expect(text).toContain("Costa d'Avorio");
-    expect(lines.filter((l) => l !== '')).toHaveLength(1 + population.get('007003')!.beneficiaries.length);
+    expect(lines.filter((l) => l !== '')).toHaveLength(1 + population.get('084001')!.beneficiaries.length);
   });
 
   it('a UTF-8 export starts with a byte order mark', async () => {
@@ -321,11 +325,11 @@ describe('CSV stand-ins', () => {
   });
 
   it('values holding the delimiter or quotes are quoted', async () => {
-    const { url, auth } = csvSource('070006');
-    const text = iconv.decode((await get(`${url}/assistiti.csv`, auth)).body, 'windows-1252');
-    // Campobasso writes citizenship in upper case Italian and splits vulnerabilities by ",", inside a ";" file.
+    const { source, url, auth } = csvSource('054039');
+    const text = iconv.decode((await get(`${url}${source.entities.beneficiaries!.path}`, auth)).body, 'windows-1252');
+    // Perugia writes citizenship in upper case Italian, and splits vulnerabilities by "," inside a ";" file: not quoted.
     expect(text).toContain("COSTA D'AVORIO");
-    expect(text).toMatch(/;PSI,GRAV;/);
+    expect(text).toMatch(/;[^;"\r\n]+,[^;"\r\n]+;/);
     // Catania writes commas between cells: a value holding one is quoted, quotes inside doubled.
     const catania = dialectOf('087015').sources[0] as CsvSourceDialect;
     expect(csvText(catania, ['a', 'b'], [{ a: 'Rossi, Mario', b: 'Via "Roma"' }])).toBe('a,b\n"Rossi, Mario","Via ""Roma"""\n');
@@ -334,23 +338,23 @@ describe('CSV stand-ins', () => {
   });
 
   it('ETag and Last-Modified are answered 304 while the export has not changed', async () => {
-    const { url, auth } = csvSource('007003');
-    const first = await get(`${url}/servizi.csv`, auth);
+    const { url, auth } = csvSource('084001');
+    const first = await get(`${url}/Servizi.csv`, auth);
     const etag = first.headers.etag as string;
     const lastModified = first.headers['last-modified'] as string;
     expect(etag).toMatch(/^"[\w-]+"$/);
     expect(Date.parse(lastModified)).not.toBeNaN();
 
-    const byTag = await get(`${url}/servizi.csv`, { ...auth, 'if-none-match': etag });
+    const byTag = await get(`${url}/Servizi.csv`, { ...auth, 'if-none-match': etag });
     expect(byTag.status).toBe(304);
     expect(byTag.body.length).toBe(0);
     expect(byTag.headers.etag).toBe(etag);
-    expect((await get(`${url}/servizi.csv`, { ...auth, 'if-modified-since': lastModified })).status).toBe(304);
-    expect((await get(`${url}/servizi.csv`, { ...auth, 'if-none-match': '"an-older-export"' })).status).toBe(200);
+    expect((await get(`${url}/Servizi.csv`, { ...auth, 'if-modified-since': lastModified })).status).toBe(304);
+    expect((await get(`${url}/Servizi.csv`, { ...auth, 'if-none-match': '"an-older-export"' })).status).toBe(200);
     const earlier = new Date(Date.parse(lastModified) - 60_000).toUTCString();
-    expect((await get(`${url}/servizi.csv`, { ...auth, 'if-modified-since': earlier })).status).toBe(200);
+    expect((await get(`${url}/Servizi.csv`, { ...auth, 'if-modified-since': earlier })).status).toBe(200);
     // Each file has its own tag.
-    expect((await get(`${url}/alloggi.csv`, auth)).headers.etag).not.toBe(etag);
+    expect((await get(`${url}/Alloggi.csv`, auth)).headers.etag).not.toBe(etag);
   });
 
   it('every export refuses requests without its key: each holds names and fiscal codes', async () => {
@@ -415,19 +419,19 @@ describe('faults', () => {
   });
 
   it('down refuses the connection, and lifting it serves again at the same address', async () => {
-    const { url, auth } = restSource('090064');
-    await sandbox.setFaults('090064=down');
+    const { url, auth } = restSource('001272');
+    await sandbox.setFaults('001272=down');
     await expect(get(`${url}/servizi`, auth)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     await sandbox.setFaults('');
     expect((await get(`${url}/servizi`, auth)).status).toBe(200);
   });
 
   it("a fault on one source leaves the city's other source alone", async () => {
-    await sandbox.setFaults('076063/housing=down');
-    const housing = csvSource('076063', 'housing');
-    const main = restSource('076063');
-    await expect(get(`${housing.url}/alloggi.csv`, housing.auth)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
-    expect((await get(`${main.url}/servizi`, main.auth)).status).toBe(200);
+    await sandbox.setFaults('058091/housing=down');
+    const housing = restSource('058091', 'housing');
+    const main = restSource('058091');
+    await expect(get(`${housing.url}${housing.source.entities.placements!.path}`, housing.auth)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    expect((await get(`${main.url}${main.source.entities.services!.path}`, main.auth)).status).toBe(200);
   });
 
   it('slow holds every answer back by the delay', async () => {
@@ -440,14 +444,14 @@ describe('faults', () => {
   });
 
   it('garbage answers 200, labelled as usual, with bytes that are neither JSON nor CSV', async () => {
-    await sandbox.setFaults('063049=garbage,007003=garbage');
+    await sandbox.setFaults('063049=garbage,084001=garbage');
     const rest = restSource('063049');
     const a = await get(`${rest.url}/servizi`, rest.auth);
     expect(a.status).toBe(200);
     expect(a.headers['content-type']).toMatch(/^application\/json/);
     expect(() => JSON.parse(a.body.toString('utf8'))).toThrow();
-    const csv = csvSource('007003');
-    const b = await get(`${csv.url}/servizi.csv`, csv.auth);
+    const csv = csvSource('084001');
+    const b = await get(`${csv.url}/Servizi.csv`, csv.auth);
     expect(b.status).toBe(200);
     expect(b.headers['content-type']).toMatch(/^text\/csv/);
     expect(iconv.decode(b.body, 'windows-1252').startsWith('IdServizio;')).toBe(false);
@@ -465,9 +469,9 @@ describe('faults', () => {
 
   it('half promises the whole body, sends half of it and cuts the connection', async () => {
     const { url, auth } = csvSource('007003');
-    const whole = await get(`${url}/utenti.csv`, auth);
+    const whole = await get(`${url}/Anagrafe.csv`, auth);
     await sandbox.setFaults('007003=half');
-    const error = await get(`${url}/utenti.csv`, auth).then(
+    const error = await get(`${url}/Anagrafe.csv`, auth).then(
       () => null,
       (e: { code?: string; received?: Buffer }) => e,
     );
@@ -480,7 +484,7 @@ describe('faults', () => {
   it('auth answers 401 to everything, the right key included', async () => {
     await sandbox.setFaults('092009=auth,001272=auth');
     const csv = csvSource('092009');
-    expect((await get(`${csv.url}/servizi.csv`, csv.auth)).status).toBe(401);
+    expect((await get(`${csv.url}/Servizi.csv`, csv.auth)).status).toBe(401);
     const rest = restSource('001272');
     expect((await get(`${rest.url}/servizi`, rest.auth)).status).toBe(401);
   });
@@ -503,9 +507,9 @@ describe('faults', () => {
   });
 
   it('a fault given at start is applied from the first request', async () => {
-    const other = await startSandbox({ seed: 11, population, faults: '090064=down,001272=auth' });
+    const other = await startSandbox({ seed: 11, population, faults: '082053=down,001272=auth' });
     try {
-      await expect(get(`${other.env.LGNET_090064_MAIN_URL}/servizi`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      await expect(get(`${other.env.LGNET_082053_MAIN_URL}/servizi`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
       const { source } = restSource('001272');
       const a = await get(`${other.env.LGNET_001272_MAIN_URL}/servizi`, { [source.auth.header]: other.env.LGNET_001272_MAIN_KEY! });
       expect(a.status).toBe(401);
@@ -561,15 +565,17 @@ describe('render', () => {
 
 describe('the sandbox', () => {
   it('env gives a URL and a key for every source of every city', () => {
-    for (const code of ['001272', '007003', '021008', '092009']) {
-      expect(sandbox.env[`LGNET_${code}_MAIN_URL`]).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
-      expect(sandbox.env[`LGNET_${code}_MAIN_KEY`]!.length).toBeGreaterThanOrEqual(32);
+    // The variables each city's config reads its endpoint and key from, and nothing else.
+    const named = loadCityConfigs(defaultCitiesDir).flatMap((c) =>
+      c.sources.flatMap((s) => [(s.baseUrl as { env: string }).env, ...(s.auth ? [s.auth.key.env] : [])]),
+    );
+    expect(Object.keys(sandbox.env).sort()).toEqual([...named].sort());
+    expect(new Set(Object.values(sandbox.env)).size).toBe(named.length);
+    for (const [name, value] of Object.entries(sandbox.env)) {
+      if (name.endsWith('_URL')) expect(value, name).toMatch(/^(http|postgres):\/\/[^/]*127\.0\.0\.1:\d+/);
+      else expect(value.length, name).toBeGreaterThanOrEqual(32);
     }
     expect(sandbox.env.LGNET_076063_HOUSING_URL).toMatch(/\/acta\/export$/);
-    expect(sandbox.env.LGNET_058091_HOUSING_KEY).toBeDefined();
-    // 24 cities, 26 sources.
-    expect(Object.keys(sandbox.env)).toHaveLength(52);
-    expect(new Set(Object.values(sandbox.env)).size).toBe(52);
   });
 
   it('broken lists the records each city serves broken', () => {
@@ -582,7 +588,8 @@ describe('the sandbox', () => {
       }
     }
     // A city without people gets an empty list, not a missing one.
-    expect(sandbox.broken.get('021008')).toEqual([]);
+    expect(population.has('073027')).toBe(false);
+    expect(sandbox.broken.get('073027')).toEqual([]);
   });
 
   it('request counting counts every request, refused and unknown ones included, per city and in all', async () => {
@@ -592,10 +599,10 @@ describe('the sandbox', () => {
     await get(`${url}/servizi`, auth);
     await get(`${url}/servizi`); // 401
     await get(`${url}/nessuna-risorsa`, auth); // 404
-    const csv = csvSource('007003');
-    await get(`${csv.url}/servizi.csv`);
+    const csv = csvSource('084001');
+    await get(`${csv.url}/Servizi.csv`);
     expect(sandbox.requestCount('001272')).toBe(3);
-    expect(sandbox.requestCount('007003')).toBe(1);
+    expect(sandbox.requestCount('084001')).toBe(1);
     expect(sandbox.requestCount('015146')).toBe(0);
     expect(sandbox.requestCount()).toBe(4);
     sandbox.resetRequestCounts();
@@ -606,17 +613,17 @@ describe('the sandbox', () => {
     sandbox.resetRequestCounts();
     const { url, auth } = restSource('001272');
     const rest = await get(`${url}/servizi`, auth);
-    const csv = csvSource('007003');
-    const file = await get(`${csv.url}/servizi.csv`, csv.auth);
+    const csv = csvSource('084001');
+    const file = await get(`${csv.url}/Servizi.csv`, csv.auth);
     expect(rest.body.length).toBeGreaterThan(0);
     expect(file.body.length).toBeGreaterThan(0);
     expect(sandbox.bytesSent('001272')).toBe(rest.body.length);
-    expect(sandbox.bytesSent('007003')).toBe(file.body.length);
+    expect(sandbox.bytesSent('084001')).toBe(file.body.length);
 
-    const notModified = await get(`${csv.url}/servizi.csv`, { ...csv.auth, 'if-none-match': String(file.headers.etag) });
+    const notModified = await get(`${csv.url}/Servizi.csv`, { ...csv.auth, 'if-none-match': String(file.headers.etag) });
     expect(notModified.status).toBe(304);
     const head = await new Promise<number>((resolve, reject) => {
-      const req = request(`${csv.url}/servizi.csv`, { method: 'HEAD', headers: csv.auth, agent: false }, (res) => {
+      const req = request(`${csv.url}/Servizi.csv`, { method: 'HEAD', headers: csv.auth, agent: false }, (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
       });
@@ -624,7 +631,7 @@ describe('the sandbox', () => {
       req.end();
     });
     expect(head).toBe(200);
-    expect(sandbox.bytesSent('007003')).toBe(file.body.length);
+    expect(sandbox.bytesSent('084001')).toBe(file.body.length);
     expect(sandbox.bytesSent()).toBe(rest.body.length + file.body.length);
     expect(sandbox.requestCount()).toBe(4);
 

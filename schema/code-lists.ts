@@ -109,6 +109,7 @@ export const RejectReason = z.enum([
   'INVALID_VALUE', // any other value out of range (a negative capacity, an end before a start)
   'MALFORMED_ROW', // the source's row could not be read as a record (e.g. wrong number of CSV cells)
   'PARENT_REJECTED', // a placement, enrolment or civic project of a beneficiary whose own record was rejected
+  'DUPLICATE_RECORD', // a record whose localId an earlier record of the same read already had: the first one is kept
 ]);
 export type RejectReason = z.infer<typeof RejectReason>;
 

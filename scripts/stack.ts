@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadCityConfigs } from '../adapters/config.ts';
 import { PERSON_KEY_SECRET_ENV } from '../adapters/fleet.ts';
 import { STOP_WITH_PARENT_ENV } from '../runtime/process.ts';
 import { startSandbox, DEFAULT_SEED, type Sandbox } from '../sandbox/index.ts';
@@ -39,6 +40,8 @@ export interface StackOptions {
   /** Address the city stand-ins listen on; default 127.0.0.1 (they hold names and fiscal codes). */
   sandboxHost?: string;
   sandbox?: { seed?: number; scale?: number; faults?: string };
+  /** Folder of the city configs the whole stack reads (sandbox and subgraphs); default adapters/cities/. */
+  citiesDir?: string;
   /** Where the processes' logs go (each line is a JSON event). */
   onLog?: (line: string) => void;
   /** Time to wait for every process to be ready, in milliseconds. */
@@ -185,7 +188,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const host = options.host ?? '127.0.0.1';
   const timeoutMs = options.readyTimeoutMs ?? 60_000;
   const seed = options.sandbox?.seed ?? DEFAULT_SEED;
-  const sandbox = await startSandbox({ ...options.sandbox, host: options.sandboxHost ?? '127.0.0.1' });
+  const sandbox = await startSandbox({
+    ...options.sandbox,
+    host: options.sandboxHost ?? '127.0.0.1',
+    ...(options.citiesDir ? { configs: loadCityConfigs(options.citiesDir) } : {}),
+  });
   // Tokens are minted on this machine only, whatever HOST says.
   const issuer = await startSandboxIssuer({ host: '127.0.0.1' });
   const ownAuditDir = options.auditDir ? null : mkdtempSync(join(tmpdir(), 'lgnet-audit-'));
@@ -203,6 +210,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...authConfigToEnv({ issuer: issuer.issuer, audience: issuer.audience, algorithms: issuer.algorithms, jwksUrl: issuer.jwksUrl }),
       // The sandbox is for trying the graph out: tools may read its schema.
       [settingsEnv.introspection]: '1',
+      // And a browser opening the gateway's /graphql gets the query IDE.
+      [settingsEnv.ide]: '1',
       ...options.env,
     };
     const env: Record<string, string> = {
@@ -211,6 +220,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       [PERSON_KEY_SECRET_ENV]: sandboxSecret(seed, 'person-key'),
       [settingsEnv.graphSecret]: sandboxSecret(seed, 'graph'),
       [settingsEnv.auditDir]: auditDir,
+      ...(options.citiesDir ? { [settingsEnv.citiesDir]: options.citiesDir } : {}),
       HOST: options.subgraphHost ?? '127.0.0.1',
       PORT: '0',
     };

@@ -14,6 +14,7 @@ import { openAuditLog } from '../access/audit.ts';
 import { createIdCodec, deriveKey } from '../access/opaque-id.ts';
 import { authConfigFromEnv, createTokenVerifier } from '../access/tokens.ts';
 import { createConnector } from '../adapters/connectors/index.ts';
+import { loadCityConfigs } from '../adapters/config.ts';
 import { createFleet } from '../adapters/fleet.ts';
 import type { Domain } from '../schema/code-lists.ts';
 import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
@@ -55,7 +56,9 @@ const dispatcher = new Agent({ connections: 16, keepAliveTimeout: 10_000 });
 await runService(logger, async () => {
   const env = process.env;
   const secret = graphSecret(env);
+  const citiesDir = env[settingsEnv.citiesDir];
   const fleet = createFleet({
+    ...(citiesDir ? { configs: loadCityConfigs(citiesDir) } : {}),
     env,
     deps: {
       dispatcher,

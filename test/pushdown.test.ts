@@ -183,13 +183,25 @@ describe('push-down against the sandbox', () => {
   let pushing: Fleet;
   let plain: Fleet;
   const configs = loadCityConfigs(defaultCitiesDir).filter((c) => dialects.some((d) => d.code === c.code));
-  const filtering = configs
+  /** Cities whose people source filters intake dates itself: a REST or GraphQL API with a parameter for it, or an SQL view with a DATE column. */
+  const filtersIntakeDates = (s: SourceConfig): boolean => {
+    const e = s.entities.beneficiaries as { filters?: unknown; dates?: Record<string, string> } | undefined;
+    if (!e) return false;
+    if (s.kind === 'rest' || s.kind === 'graphql') return Object.keys((e.filters ?? {}) as object).includes('intake.date');
+    if (s.kind === 'sql') return e.dates?.intakeDate === 'date' && (e.filters === undefined || (e.filters as string[]).includes('intake.date'));
+    return false;
+  };
+  const filtering = configs.filter((c) => c.sources.some(filtersIntakeDates)).map((c) => c.code);
+  const restFiltering = configs
     .filter((c) => c.sources.some((s) => s.kind === 'rest' && Object.values(s.entities).some((e) => e && Object.keys(e.filters).length > 0)))
     .map((c) => c.code);
-  const withoutFilters = configs.map((c) => ({
-    ...c,
-    sources: c.sources.map((s) => (s.kind === 'rest' ? { ...s, entities: Object.fromEntries(Object.entries(s.entities).map(([e, x]) => [e, x && { ...x, filters: {} }])) } : s)),
-  })) as CityConfig[];
+  /** The same sources with nothing pushed down: every condition applied after a whole read. */
+  const unfiltered = (s: SourceConfig): SourceConfig => {
+    const strip = (value: unknown) => (s.kind === 'sql' ? { ...(value as object), filters: [] } : { ...(value as object), filters: {} });
+    if (s.kind !== 'rest' && s.kind !== 'graphql' && s.kind !== 'sql') return s;
+    return { ...s, entities: Object.fromEntries(Object.entries(s.entities).map(([e, x]) => [e, x && strip(x)])) } as SourceConfig;
+  };
+  const withoutFilters = configs.map((c) => ({ ...c, sources: c.sources.map(unfiltered) })) as CityConfig[];
 
   beforeAll(async () => {
     sandbox = await startSandbox({});
@@ -213,8 +225,11 @@ describe('push-down against the sandbox', () => {
     return { page, bytes: sandbox.bytesSent(city), requests: sandbox.requestCount(city) };
   }
 
-  it('the four larger REST cities filter at the source', () => {
-    expect(filtering.sort()).toEqual(['001272', '015146', '058091', '063049']);
+  it('the four larger REST cities filter at the source, and so do the database and GraphQL cities that can', () => {
+    expect(restFiltering.sort()).toEqual(['001272', '015146', '058091', '063049']);
+    expect(filtering).toEqual(expect.arrayContaining(restFiltering));
+    const kinds = new Set(configs.filter((c) => filtering.includes(c.code)).flatMap((c) => c.sources.map((s) => s.kind)));
+    expect(kinds.has('sql') && kinds.has('graphql')).toBe(true);
   });
 
   it.each(['001272', '015146', '058091', '063049'])("%s: a whole read of one year's beneficiaries returns exactly the records of the same read without push-down, and of the truth, for fewer bytes", async (city) => {
@@ -254,7 +269,8 @@ describe('push-down against the sandbox', () => {
     }
     for (const c of costs) {
       if (filtering.includes(c.city)) expect(c.pushed, c.city).toBeLessThan(c.whole);
-      else expect(c.pushed, c.city).toBe(c.whole);
+      // Elsewhere the same rows travel: the same bytes, but for the few a database's answer to a statement of another shape may differ by.
+      else expect(Math.abs(c.pushed - c.whole), c.city).toBeLessThanOrEqual(Math.ceil(c.whole * 0.01));
       // Filtering never costs more round trips than reading everything.
       expect(c.requests, c.city).toBeLessThanOrEqual(c.plainRequests);
     }
@@ -263,9 +279,9 @@ describe('push-down against the sandbox', () => {
   });
 
   it('a CSV city answers a second whole read from the same export: one conditional request, no body, nothing mapped again', async () => {
-    const code = '032006';
-    const config = configs.find((c) => c.code === code)!;
-    expect(config.sources.map((s) => s.kind)).toEqual(['csv']);
+    // A city whose every domain is in one CSV export.
+    const config = configs.find((c) => c.sources.length === 1 && c.sources[0]!.kind === 'csv')!;
+    const code = config.code;
     // Revalidated at every read, so that the second read does ask the stand-in whether the export changed.
     const city = resolveCity({ ...config, sources: config.sources.map((s) => ({ ...s, revalidateMs: 0 }) as SourceConfig) }, sandbox.env);
     const classified: ClassifyEvent[] = [];

@@ -5,7 +5,7 @@ import { rowDefect, type ConnectorDeps } from '../port.ts';
 import { requestDefaults } from '../config.ts';
 import { silentLogger, type Logger } from '../../runtime/logger.ts';
 import { createCsvConnector, type CsvSource } from './csv.ts';
-import { closedPortUrl, file, routes, startUpstream, type Reply, type Upstream } from './fixtures/upstream-server.ts';
+import { closedPortUrl, file, fixture, routes, startUpstream, type Reply, type Upstream } from './fixtures/upstream-server.ts';
 
 const city = '090064'; // Sassari
 const csvType = 'text/csv; charset=windows-1252';
@@ -347,7 +347,11 @@ describe('a bad new export', () => {
 
     second.rows.forEach((row, i) => expect(row).toBe(first.rows[i]));
     expect(second.version).toBe(first.version);
-    expect(connector.status()).toEqual({ status: 'STALE', asOf: new Date(lastModified) });
+    expect(connector.status()).toEqual({
+      status: 'STALE',
+      asOf: new Date(lastModified),
+      reason: 'beneficiaries: CITY_BAD_RESPONSE: the export /export/beneficiari.csv: the last row has 7 cells where the header has 12 (a truncated file?) at line 5',
+    });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.data).toMatchObject({ city, entity: 'beneficiaries', code: 'CITY_BAD_RESPONSE' });
     expect(JSON.stringify(warnings)).not.toMatch(/Amina|Traor|TRRMNA/);
@@ -368,7 +372,7 @@ describe('a bad new export', () => {
     expect(e.message).toContain('the last row has 7 cells where the header has 12 (a truncated file?)');
     expect(e.message).toContain('line 5');
     expect(e.message).not.toMatch(/Amina|Traor/);
-    expect(connector.status()).toEqual({ status: 'DOWN', asOf: null });
+    expect(connector.status()).toEqual({ status: 'DOWN', asOf: null, reason: `beneficiaries: CITY_BAD_RESPONSE: ${e.detail}` });
   });
 
   it('fails on an unterminated quoted cell', async () => {
@@ -402,7 +406,8 @@ describe('a bad new export', () => {
     const connector = createCsvConnector(city, csvSource(), deps());
     const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
     expect(e).toMatchObject({ code: 'CITY_BAD_RESPONSE', city });
-    expect(e.message).toContain('header row lacks the column(s) Codice, Codice fiscale');
+    expect(e.message).toContain('the first row has none of the mapped columns: a file without its header row');
+    expect(e.message).toContain('sources[id=export].delimiter');
     expect(e.message).not.toContain('Niccolò');
   });
 
@@ -412,6 +417,108 @@ describe('a bad new export', () => {
     const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
     expect(e).toMatchObject({ code: 'CITY_BAD_RESPONSE', city });
     expect(e.message).toContain('no header row');
+  });
+});
+
+describe('an export that is not what its config says', () => {
+  /** The fixture export in windows-1252, as its text. */
+  const text = () => new TextDecoder('windows-1252').decode(fixture('csv/beneficiari.csv'));
+  const reply = (body: Buffer, etag = '"x"'): Reply => ({ status: 200, headers: { 'content-type': 'text/csv', etag }, body });
+  const cityFile = 'adapters/cities/090064-sassari.json';
+
+  it('refuses a UTF-8 export read as windows-1252, naming the file, the encoding key and the line, never the content', async () => {
+    upstream.reset(routes({ [peoplePath]: reply(Buffer.from(text(), 'utf8')) }));
+    const connector = createCsvConnector(city, csvSource({ configFile: cityFile }), deps());
+
+    const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
+
+    expect(e).toMatchObject({ code: 'CITY_BAD_RESPONSE', city });
+    expect(e.detail).toBe(
+      'the export /export/beneficiari.csv: is read as windows-1252, as its config says, but its letters are UTF-8 (from line 1 on, "é" would read "Ã©"): ' +
+        `set sources[id=export].encoding in ${cityFile} to "utf-8"`,
+    );
+    expect(e.message).not.toMatch(/Niccol|Abebe/);
+  });
+
+  it('refuses a windows-1252 export read as UTF-8, naming the line of the first byte that is not UTF-8', async () => {
+    upstream.reset(routes({ [peoplePath]: reply(fixture('csv/beneficiari.csv')) }));
+    const connector = createCsvConnector(city, csvSource({ encoding: 'utf-8', configFile: cityFile }), deps());
+
+    const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
+
+    expect(e).toMatchObject({ code: 'CITY_BAD_RESPONSE', city });
+    expect(e.detail).toBe(
+      'the export /export/beneficiari.csv: is read as utf-8, as its config says, but its bytes are not UTF-8 from line 1 on (an export in windows-1252?): ' +
+        `set sources[id=export].encoding in ${cityFile} to the encoding the city exports in`,
+    );
+  });
+
+  it('refuses bytes that are not UTF-8 after a UTF-8 byte order mark, whatever the config says', async () => {
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), fixture('csv/beneficiari.csv')]);
+    upstream.reset(routes({ [peoplePath]: reply(body) }));
+    const connector = createCsvConnector(city, csvSource(), deps());
+
+    const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
+
+    expect(e.detail).toMatch(/^the export \/export\/beneficiari\.csv: starts with a UTF-8 byte order mark, but its bytes are not UTF-8 from line 1 on/);
+    expect(e.detail).toContain("sources[id=export].encoding in the city's file");
+  });
+
+  it('keeps serving the last good export when a new one comes in the wrong encoding, saying why in its status', async () => {
+    upstream.reset(routes({ [peoplePath]: v1 }));
+    const connector = createCsvConnector(city, csvSource({ configFile: cityFile }), deps());
+    const first = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+    upstream.reset(routes({ [peoplePath]: reply(Buffer.from(text(), 'utf8'), '"v2-utf8"') }));
+
+    clock += 30_000;
+    const second = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+
+    expect(second.rows[0]).toBe(first.rows[0]);
+    expect(connector.status()).toMatchObject({ status: 'STALE', reason: expect.stringContaining(`beneficiaries: CITY_BAD_RESPONSE: the export /export/beneficiari.csv: is read as windows-1252`) });
+    expect(connector.status().reason).toContain(`sources[id=export].encoding in ${cityFile}`);
+  });
+
+  it('rejects only the rows whose text was garbled before the export, naming the line, not the text', async () => {
+    // Row 2 holds UTF-8 read as windows-1252 and written again ("JosÃ¨"); row 4 lost a letter to U+FFFD.
+    const garbled = text().replace('Josè', 'JosÃ¨').replace('Traoré', 'Traor\uFFFD');
+    upstream.reset(routes({ [peoplePath]: reply(Buffer.from(garbled, 'utf8')) }));
+    const connector = createCsvConnector(city, csvSource({ encoding: 'utf-8' }), deps());
+
+    const { rows } = await connector.page('beneficiaries', { offset: 0, limit: 10 });
+
+    expect(rows.map((r) => r[rowDefect])).toEqual([
+      undefined,
+      'line 3: text garbled by a wrong conversion before the export (UTF-8 read as windows-1252: "Ã©" for "é")',
+      undefined,
+      'line 5: characters lost in a conversion before the export (U+FFFD in place of letters)',
+      undefined,
+    ]);
+  });
+
+  it('names the column a new export lacks and the key of the city\'s file that names it', async () => {
+    const renamed = text().replace('Data di nascita', 'DataNascita');
+    upstream.reset(routes({ [peoplePath]: reply(Buffer.from(renamed, 'latin1')) }));
+    const connector = createCsvConnector(city, csvSource({ configFile: cityFile }), deps());
+
+    const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
+
+    expect(e).toMatchObject({ code: 'CITY_BAD_RESPONSE', city });
+    expect(e.detail).toBe(
+      'the export /export/beneficiari.csv: the header row has no column "Data di nascita" (renamed or removed?): ' +
+        `change sources[id=export].entities.beneficiaries.fields.birthDate in ${cityFile} to the column's name in the export`,
+    );
+  });
+
+  it('names every key that reads a missing column, a template\'s too', async () => {
+    const renamed = text().replace('Data di nascita', 'DataNascita').replace('Sesso', 'Genere');
+    upstream.reset(routes({ [peoplePath]: reply(Buffer.from(renamed, 'latin1')) }));
+    const source = csvSource();
+    const people = source.entities.beneficiaries!;
+    const connector = createCsvConnector(city, { ...source, entities: { ...source.entities, beneficiaries: { ...people, fields: { ...people.fields, intakeDate: '{Data presa in carico}', birthDate: '{Data di nascita}' } } } }, deps());
+
+    const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
+
+    expect(e.detail).toContain('has no column "Sesso", "Data di nascita" (renamed or removed?): change sources[id=export].entities.beneficiaries.fields.{sex, birthDate}');
   });
 });
 
@@ -441,7 +548,7 @@ describe('upstream failures', () => {
     const connector = createCsvConnector(city, csvSource({ baseUrl: await closedPortUrl() }), deps());
     const e = await cityError(connector.page('beneficiaries', { offset: 0, limit: 10 }));
     expect(e).toMatchObject({ code: 'CITY_UNAVAILABLE', city });
-    expect(connector.status()).toEqual({ status: 'DOWN', asOf: null });
+    expect(connector.status()).toEqual({ status: 'DOWN', asOf: null, reason: `beneficiaries: CITY_UNAVAILABLE: ${e.detail}` });
   });
 
   it('gives up on a server that never answers after timeoutMs, as CITY_TIMEOUT', async () => {

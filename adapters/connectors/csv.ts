@@ -3,18 +3,22 @@
  * is read whole into a snapshot, parsed once per change of the file (checked
  * with a conditional GET at most once per `revalidateMs`), and queries are
  * answered from the snapshot. A new file that cannot be used (an HTML error
- * page, a half-written export) never replaces a good snapshot: the last good
- * one is served and the source reports STALE. One bad row (a stray `;`, a
- * missing cell) does not make the file unusable: it is passed on marked with
- * `rowDefect`, and the shared mapper rejects and counts it.
+ * page, a half-written export, one in another encoding than the config says,
+ * one without a mapped column) never replaces a good snapshot: the last good
+ * one is served and the source reports STALE, saying why. One bad row (a
+ * stray `;`, a missing cell, text garbled by a wrong conversion) does not make
+ * the file unusable: it is passed on marked with `rowDefect`, and the shared
+ * mapper rejects and counts it.
  */
 import { CsvError, type InfoRecord } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
+import { isUtf8 as isUtf8Buffer } from 'node:buffer';
 import iconv from 'iconv-lite';
 import { CityError } from '../../schema/errors.ts';
 import type { EntityName } from '../../schema/records.ts';
 import type { ResolvedSource } from '../config.ts';
 import { rowDefect, type ConnectorDeps, type ConnectorStatus, type RawRow, type SourceConnector } from '../port.ts';
+import { configKeyOf, fieldKeysReading, specColumns } from '../source-base.ts';
 import { abortable, createHttpClient, mediaType, withHealth, type UpstreamResponse } from './http.ts';
 
 export type CsvSource = ResolvedSource & { kind: 'csv' };
@@ -38,6 +42,8 @@ interface EntityState {
   stale: boolean;
   /** The last attempt failed and there is nothing to serve. */
   down: boolean;
+  /** Why the last attempt failed, while the entity is stale or down. */
+  failure: CityError | null;
   inflight: Promise<Snapshot> | null;
 }
 
@@ -61,19 +67,19 @@ export function createCsvConnector(city: string, source: CsvSource, deps: Connec
     const config = entityConfig(entity);
     let state = states.get(entity);
     if (!state) {
-      state = { snapshot: null, checkedAt: 0, stale: false, down: false, inflight: null };
+      state = { snapshot: null, checkedAt: 0, stale: false, down: false, failure: null, inflight: null };
       states.set(entity, state);
     }
     if (state.snapshot && deps.now() - state.checkedAt < source.revalidateMs) return Promise.resolve(state.snapshot);
     const s = state;
     // Not tied to one caller's signal: others may be waiting on the same fetch.
-    s.inflight ??= refresh(entity, config.path, Object.values(config.fields), s).finally(() => {
+    s.inflight ??= refresh(entity, config.path, s).finally(() => {
       s.inflight = null;
     });
     return abortable(s.inflight, signal);
   }
 
-  async function refresh(entity: EntityName, path: string, columns: string[], state: EntityState): Promise<Snapshot> {
+  async function refresh(entity: EntityName, path: string, state: EntityState): Promise<Snapshot> {
     const previous = state.snapshot;
     const headers: Record<string, string> = { accept: 'text/csv, text/plain;q=0.9' };
     if (previous?.etag) headers['if-none-match'] = previous.etag;
@@ -85,23 +91,23 @@ export function createCsvConnector(city: string, source: CsvSource, deps: Connec
         if (!previous) throw new CityError('CITY_BAD_RESPONSE', city, 'status 304 to an unconditional request');
         snapshot = previous;
       } else {
-        const rows = parseExport(res, columns, city, source);
+        const rows = parseExport(res, city, source, entity);
         snapshot = { rows, version: String(++parsed), etag: res.headers.etag ?? null, lastModified: res.headers['last-modified'] ?? null, fetchedAt: deps.now() };
       }
-      Object.assign(state, { snapshot, checkedAt: deps.now(), stale: false, down: false });
+      Object.assign(state, { snapshot, checkedAt: deps.now(), stale: false, down: false, failure: null });
       return snapshot;
     } catch (error) {
       // A fault of the graph's own says nothing about the export: it goes up as it is, to be reported as such.
       if (!(error instanceof CityError)) throw error;
       if (!previous) {
-        state.down = true;
+        Object.assign(state, { down: true, failure: error });
         throw error;
       }
       // Serve the last good export; ask again after revalidateMs, not on every call.
       deps.logger.warn('CSV export unusable, serving the previous snapshot', {
         city, source: source.id, entity, code: error.code, detail: error.detail,
       });
-      Object.assign(state, { checkedAt: deps.now(), stale: true, down: false });
+      Object.assign(state, { checkedAt: deps.now(), stale: true, down: false, failure: error });
       return previous;
     }
   }
@@ -123,15 +129,22 @@ export function createCsvConnector(city: string, source: CsvSource, deps: Connec
       return rows.filter((row) => wanted.has(row[field] as string));
     },
 
-    /** The worst of the entities read so far, as the HTTP client's health corrects it; asOf is the oldest export being served. */
+    /**
+     * The worst of the entities read so far, as the HTTP client's health
+     * corrects it, with why (the first such entity's error); asOf is the
+     * oldest export being served.
+     */
     status() {
-      const all = [...states.values()];
-      const asOfs = all.flatMap((s) => (s.snapshot ? [snapshotTime(s.snapshot)] : []));
+      const all = [...states.entries()];
+      const asOfs = all.flatMap(([, s]) => (s.snapshot ? [snapshotTime(s.snapshot)] : []));
       const asOf = asOfs.length > 0 ? new Date(Math.min(...asOfs)) : null;
-      const own: ConnectorStatus = all.some((s) => s.down)
-        ? { status: 'DOWN', asOf }
-        : all.some((s) => s.stale)
-          ? { status: 'STALE', asOf }
+      const down = all.find(([, s]) => s.down);
+      const stale = all.find(([, s]) => s.stale);
+      const why = ([entity, s]: [EntityName, EntityState]) => (s.failure ? { reason: `${entity}: ${s.failure.code}: ${s.failure.detail}` } : {});
+      const own: ConnectorStatus = down
+        ? { status: 'DOWN', asOf, ...why(down) }
+        : stale
+          ? { status: 'STALE', asOf, ...why(stale) }
           : asOfs.length > 0
             ? { status: 'UP', asOf }
             : { status: 'UNKNOWN', asOf: null };
@@ -153,24 +166,44 @@ function snapshotTime(s: Snapshot): number {
  * missing cell) is kept, its cells mapped to header names as far as they go
  * (extra cells are left out), and carries `rowDefect`, e.g. "line 17: 9 cells
  * where the header has 8" (the line the row ends on; never cell content): the
- * mapper rejects it as MALFORMED_ROW and the rest of the file is served.
+ * mapper rejects it as MALFORMED_ROW and the rest of the file is served. So
+ * does a row whose text was garbled before it reached the file: UTF-8 read
+ * as windows-1252 somewhere ("Ã©" for "é"), or characters already lost in a
+ * conversion (U+FFFD).
  *
- * Throws CITY_BAD_RESPONSE (with the line, never the content) only on a file
- * that is evidently truncated or unreadable: markup instead of CSV, an
- * unterminated quoted cell, no header row or one lacking a mapped column, or a
- * last row with fewer cells than the header (a file cut mid-row; a last row
- * with more cells is a bad row like any other). A body that does not match its
- * Content-Length is refused by the HTTP client before it gets here.
+ * Throws CITY_BAD_RESPONSE (with the line, never the content) on a file that
+ * is evidently truncated or unreadable: markup instead of CSV, an
+ * unterminated quoted cell, no header row or one lacking a mapped column
+ * (naming the column and the config key that names it), a last row with
+ * fewer cells than the header (a file cut mid-row; a last row with more
+ * cells is a bad row like any other), or bytes in another encoding than the
+ * config's `encoding` (naming the file and the key): bytes that are not
+ * UTF-8 in a file said to be UTF-8, or, in a file said to be in a one-byte
+ * encoding (windows-1252), bytes that are UTF-8's multi-byte letters. A body
+ * that does not match its Content-Length is refused by the HTTP client
+ * before it gets here.
  */
-export function parseExport(res: UpstreamResponse, columns: readonly string[], city: string, source: CsvSource): RawRow[] {
-  const bad = (detail: string) => new CityError('CITY_BAD_RESPONSE', city, detail);
+export function parseExport(res: UpstreamResponse, city: string, source: CsvSource, entity: EntityName): RawRow[] {
+  const config = source.entities[entity]!;
+  const file = `the export ${config.path}`;
+  const bad = (detail: string) => new CityError('CITY_BAD_RESPONSE', city, `${file}: ${detail}`);
   const type = mediaType(res.headers['content-type']);
   if (type === 'text/html' || type === 'application/xhtml+xml') throw bad(`expected CSV, got ${type}`);
   // A UTF-8 BOM says the file is UTF-8 whatever the config says (decoding strips it).
-  const utf8 = res.body[0] === 0xef && res.body[1] === 0xbb && res.body[2] === 0xbf;
-  const text = iconv.decode(res.body, utf8 ? 'utf-8' : source.encoding);
-  // Error pages are often sent as 200 with a CSV or generic content type.
-  if (/^\s*</.test(text.slice(0, 200))) throw bad(`expected CSV, got markup (${type ?? 'no content type'})`);
+  const bom = res.body[0] === 0xef && res.body[1] === 0xbb && res.body[2] === 0xbf;
+  // Error pages are often sent as 200 with a CSV or generic content type (and in any encoding).
+  if (/^\s*</.test(res.body.subarray(bom ? 3 : 0, 200).toString('latin1'))) throw bad(`expected CSV, got markup (${type ?? 'no content type'})`);
+  const declaredUtf8 = isUtf8(source.encoding);
+  if (bom || declaredUtf8) {
+    const invalid = firstInvalidUtf8(res.body);
+    if (invalid >= 0) {
+      const said = bom ? 'starts with a UTF-8 byte order mark' : `is read as ${source.encoding}, as its config says`;
+      throw bad(`${said}, but its bytes are not UTF-8 from line ${lineOfByte(res.body, invalid)} on (an export in windows-1252?): set ${configKeyOf(source, 'encoding')} to the encoding the city exports in`);
+    }
+  } else if (looksUtf8(res.body)) {
+    throw bad(`is read as ${source.encoding}, as its config says, but its letters are UTF-8 (from line ${lineOfByte(res.body, firstMultiByte(res.body))} on, "é" would read "Ã©"): set ${configKeyOf(source, 'encoding')} to "utf-8"`);
+  }
+  const text = iconv.decode(res.body, bom || declaredUtf8 ? 'utf-8' : source.encoding);
 
   // Parsed as bytes so that the parser's offsets can be turned into line numbers here.
   const bytes = Buffer.from(text, 'utf-8');
@@ -206,8 +239,15 @@ export function parseExport(res: UpstreamResponse, columns: readonly string[], c
   if (header === null) throw bad('empty file: no header row');
   const width = header.length;
   const found = new Set<string>(header);
+  const columns = [...new Set(Object.values(config.fields as Record<string, string>).flatMap(specColumns))];
   const missing = columns.filter((c) => !found.has(c));
-  if (missing.length > 0) throw bad(`header row lacks the column(s) ${missing.join(', ')}`);
+  if (missing.length > 0 && missing.length === columns.length) {
+    throw bad(`the first row has none of the mapped columns: a file without its header row, or cells not separated by ${JSON.stringify(source.delimiter)} (${configKeyOf(source, 'delimiter')})?`);
+  }
+  if (missing.length > 0) {
+    const named = missing.map((c) => `"${c}"`).join(', ');
+    throw bad(`the header row has no column ${named} (renamed or removed?): change ${fieldKeysReading(source, entity, missing)} to the column's name in the export`);
+  }
 
   const last = records.at(-1);
   if (last && last.info.index < width) {
@@ -216,9 +256,73 @@ export function parseExport(res: UpstreamResponse, columns: readonly string[], c
   return records.map(({ record, info }): RawRow => {
     if (info.index !== width) {
       (record as Record<PropertyKey, unknown>)[rowDefect] = `line ${lineAt(info.bytes)}: ${info.index} cells where the header has ${width}`;
+    } else {
+      const garbled = garbledText(record);
+      if (garbled !== null) (record as Record<PropertyKey, unknown>)[rowDefect] = `line ${lineAt(info.bytes)}: ${garbled}`;
     }
     return Object.freeze(record);
   });
+}
+
+const isUtf8 = (encoding: string) => /^utf-?8$/i.test(encoding.trim());
+
+/**
+ * UTF-8's two-byte letters as a one-byte encoding shows them: "Ã" or "Â"
+ * followed by a character of the upper half of windows-1252 ("Ã©" for "é",
+ * "Ã¨" for "è", "Ã " for "à"). Italian text does not put these together.
+ */
+const MOJIBAKE = /[ÃÂ][\u00A0-\u00BF\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u0192\u02C6\u02DC\u2013\u2014\u2018-\u201E\u2020-\u2022\u2026\u2030\u2039\u203A\u20AC\u2122]/;
+
+/** Why a row's text cannot be trusted, naming no content; null when it can. */
+function garbledText(record: Record<string, string>): string | null {
+  for (const value of Object.values(record)) {
+    if (MOJIBAKE.test(value)) return 'text garbled by a wrong conversion before the export (UTF-8 read as windows-1252: "Ã©" for "é")';
+    if (value.includes('\uFFFD')) return 'characters lost in a conversion before the export (U+FFFD in place of letters)';
+  }
+  return null;
+}
+
+/** Offset of the first byte that does not belong to well-formed UTF-8 (a BOM aside); -1 when every byte does. */
+function firstInvalidUtf8(bytes: Buffer): number {
+  if (isUtf8Buffer(bytes)) return -1;
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    const n = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : 0;
+    if (n === 0 || i + n >= bytes.length) return i;
+    for (let k = 1; k <= n; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
+    // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8 either.
+    const next = bytes[i + 1]!;
+    if ((b === 0xe0 && next < 0xa0) || (b === 0xed && next > 0x9f) || (b === 0xf0 && next < 0x90) || (b === 0xf4 && next > 0x8f)) return i;
+    i += n + 1;
+  }
+  return bytes.length;
+}
+
+/** Offset of the first byte of a multi-byte UTF-8 sequence; -1 when there is none. */
+function firstMultiByte(bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0xc2) return i;
+  return -1;
+}
+
+/**
+ * Whether bytes said to be in a one-byte encoding are in fact UTF-8: they
+ * hold multi-byte sequences and nothing else outside ASCII. A windows-1252
+ * letter is one byte that is not followed by the continuation bytes UTF-8
+ * needs, so a real windows-1252 export with accents is never valid UTF-8.
+ */
+function looksUtf8(bytes: Buffer): boolean {
+  return firstMultiByte(bytes) >= 0 && firstInvalidUtf8(bytes) < 0;
+}
+
+/** The line (from 1) a byte offset is on. */
+function lineOfByte(bytes: Buffer, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < bytes.length; i++) if (bytes[i] === 0x0a) line++;
+  return line;
 }
 
 /**

@@ -177,7 +177,8 @@ export function createSoapConnector(city: string, source: SoapSource, deps: Conn
   async function readWsdl(path: string): Promise<Map<string, string | null>> {
     const res = await http.get(`${path}?wsdl`, { headers: { accept: 'text/xml' } });
     const doc = readXml(res.body, mediaType(res.headers['content-type']));
-    const definitions = doc?.['definitions'];
+    if (doc === null) throw bad(`the WSDL at "${path}?wsdl" does not parse as XML`);
+    const definitions = doc['definitions'];
     if (!isObject(definitions)) throw bad(`the WSDL at "${path}?wsdl" is not a WSDL 1.1 document`);
     const operations = new Map<string, string | null>();
     for (const portType of list(definitions['portType'])) {

@@ -6,7 +6,7 @@ import { fiscalCodeCheckChar } from '../../schema/fiscal-code.ts';
 import { silentLogger, type Logger } from '../../runtime/logger.ts';
 import { requestDefaults } from '../config.ts';
 import { createRowMapper } from '../mapping.ts';
-import { rowDefect, type ConnectorDeps } from '../port.ts';
+import { cellDefects, rowDefect, type ConnectorDeps } from '../port.ts';
 import { closedPortUrl, cutShort, routes, startUpstream, type Reply, type Upstream } from './fixtures/upstream-server.ts';
 import { SpreadsheetSource as SpreadsheetSourceSchema } from './spreadsheet-config.ts';
 import { XLSX_TYPE, createSpreadsheetConnector, dateText, type SpreadsheetSource } from './spreadsheet.ts';
@@ -293,7 +293,7 @@ describe('reading a register', () => {
     expect(rows[2]!['Occupati']).toBe('0');
   });
 
-  it('marks a row whose mapped cell holds an error or a formula without its result, naming row and column only', async () => {
+  it('marks the cells of a row that hold an error or a formula without its result, naming row and cell only', async () => {
     upstream.reset(routes({ [housingPath]: xlsx(housingFile) }));
     const connector = createSpreadsheetConnector(city, spreadsheetSource(), deps());
 
@@ -301,14 +301,40 @@ describe('reading a register', () => {
 
     expect(total).toBe(4);
     expect(rows.map((r) => [r['Codice'], r['Posti'], r['Occupati']])).toEqual([['S1', '12', '5'], ['S2', '6', ''], ['S3', '', '0'], ['S4', '', '']]);
-    expect(rows.map((r) => r[rowDefect])).toEqual([
-      // An error in a column nobody reads (Note) does not make the row defective.
+    expect(rows.map((r) => r[cellDefects])).toEqual([
+      // An error in a column nobody reads (Note) does not matter.
       undefined,
-      'row 3: column "Occupati" (E3) holds a formula saved without its result',
-      'row 4: column "Posti" (D4) holds the error #REF!',
-      'row 5: column "Posti" (D5) holds a formula whose result is the error #DIV/0!; column "Occupati" (E5) holds a formula whose result is the error #VALUE!',
+      { Occupati: 'row 3: column "Occupati" (E3) holds a formula saved without its result' },
+      { Posti: 'row 4: column "Posti" (D4) holds the error #REF!' },
+      {
+        Posti: 'row 5: column "Posti" (D5) holds a formula whose result is the error #DIV/0!',
+        Occupati: 'row 5: column "Occupati" (E5) holds a formula whose result is the error #VALUE!',
+      },
     ]);
-    for (const r of rows) expectNoContent(String(r[rowDefect] ?? ''));
+    expect(rows.every((r) => r[rowDefect] === undefined)).toBe(true);
+    for (const r of rows) expectNoContent(JSON.stringify(r[cellDefects] ?? ''));
+  });
+
+  it('has the mapper reject a formula where a number belongs as INVALID_VALUE naming the field: an error result, or text', async () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('Foglio1');
+    ws.addRow(['Codice', 'Struttura', 'Tipo', 'Posti', 'Occupati', 'Note']);
+    ws.addRow(['S1', 'Casa San Vincenzo', 'Rifugio', { formula: 'B2+', result: { error: '#VALUE!' } }, 5, '']);
+    ws.addRow(['S2', 'Casa Via Roma', 'Rifugio', { formula: 'D2&" posti"', result: 'dieci posti' }, 2, '']);
+    ws.addRow(['S3', 'Casa Corso Vico', 'Rifugio', { formula: '4*2', result: 8 }, 3, '']);
+    upstream.reset(routes({ [housingPath]: xlsx(await bytes(wb)) }));
+    const source = spreadsheetSource();
+    const connector = createSpreadsheetConnector(city, source, deps());
+    const mapper = createRowMapper(city, source, 'a-test-secret', () => clock);
+
+    const { rows } = await connector.page('housingResources', { offset: 0, limit: 10 });
+    const mapped = rows.map((r) => mapper.map('housingResources', r));
+
+    expect(mapped.map((m) => (m.ok ? m.record.capacity : [m.rejection.reason, m.rejection.field, m.rejection.detail]))).toEqual([
+      ['INVALID_VALUE', 'capacity', 'capacity: row 2: column "Posti" (D2) holds a formula whose result is the error #VALUE!'],
+      ['INVALID_VALUE', 'capacity', 'capacity is not a whole number'],
+      8,
+    ]);
   });
 
   it('hands rows the shared mapper accepts, rejecting only what is wrong, each for one reason', async () => {
@@ -328,7 +354,12 @@ describe('reading a register', () => {
       // The mapper folds case, accents, apostrophes and spaces: "UNITA' MOBILE" finds "Unita mobile".
       { date: '2024-03-04', channel: 'MOBILE_UNIT', status: 'ACTIVE' },
     ]);
-    expect(places.map((m) => (m.ok ? [m.record.capacity, m.record.occupancy] : m.rejection.reason))).toEqual([[12, 5], 'MALFORMED_ROW', 'MALFORMED_ROW', 'MALFORMED_ROW']);
+    expect(places.map((m) => (m.ok ? [m.record.capacity, m.record.occupancy] : [m.rejection.reason, m.rejection.field]))).toEqual([
+      [12, 5],
+      ['INVALID_VALUE', 'occupancy'],
+      ['INVALID_VALUE', 'capacity'],
+      ['INVALID_VALUE', 'capacity'],
+    ]);
   });
 
   it('reads one workbook once for every entity whose sheet it holds', async () => {
@@ -549,7 +580,10 @@ describe('a file that cannot be used', () => {
 
   it('names the sheet and the column a renamed header lacks', async () => {
     const e = await failure(xlsx(await register({ rename: { 'Codice fiscale': 'C.F.', Canale: 'Canale di accesso' } })));
-    expect(e.detail).toBe('sheet "Assistiti": the header (rows 2 and 3) has no column "Codice fiscale", "Intake / Canale" (renamed or removed?)');
+    expect(e.detail).toBe(
+      'sheet "Assistiti": the header (rows 2 and 3) has no column "Codice fiscale", "Intake / Canale" (renamed or removed?): ' +
+        "change sources[id=registro].entities.beneficiaries.fields.{fiscalCode, intakeChannel} in the city's file to the column's name in the sheet",
+    );
   });
 
   it('names the column the header repeats', async () => {
@@ -568,7 +602,7 @@ describe('a file that cannot be used', () => {
 
     served.rows.forEach((row, i) => expect(row).toBe(before.rows[i]));
     expect(served.version).toBe(before.version);
-    expect(connector.status()).toEqual({ status: 'STALE', asOf: new Date(lastModified), reason: 'beneficiaries: not a readable xlsx workbook (a truncated or corrupt file?)' });
+    expect(connector.status()).toEqual({ status: 'STALE', asOf: new Date(lastModified), reason: 'beneficiaries: CITY_BAD_RESPONSE: not a readable xlsx workbook (a truncated or corrupt file?)' });
     expect(warnings.map((w) => w.data)).toEqual([
       expect.objectContaining({ city, entity: 'beneficiaries', code: 'CITY_BAD_RESPONSE' }),
       expect.objectContaining({ city, entity: 'enrollments', code: 'CITY_BAD_RESPONSE' }),
@@ -595,7 +629,12 @@ describe('a file that cannot be used', () => {
 
     expect(enrolled.total).toBe(2);
     expect(stale.rows[0]).toBe(people.rows[0]);
-    expect(connector.status()).toMatchObject({ status: 'STALE', reason: 'beneficiaries: sheet "Assistiti": the header (rows 2 and 3) has no column "Sesso" (renamed or removed?)' });
+    expect(connector.status()).toMatchObject({
+      status: 'STALE',
+      reason:
+        'beneficiaries: CITY_BAD_RESPONSE: sheet "Assistiti": the header (rows 2 and 3) has no column "Sesso" (renamed or removed?): ' +
+        "change sources[id=registro].entities.beneficiaries.fields.sex in the city's file to the column's name in the sheet",
+    });
     // The file did not change again: its sheet is still broken, and the other rows still served.
     clock += 30_000;
     upstream.reset(routes({ [workbookPath]: { status: 304 } }));
@@ -620,7 +659,7 @@ describe('upstream failures', () => {
     upstream.reset(inTurn(() => ({ status: 500, body: 'Errore interno' }), () => xlsx(v2, { etag: '"v2"' })));
     clock += 30_000;
     expect((await connector.page('beneficiaries', { offset: 0, limit: 10 })).rows[0]).toBe(before.rows[0]);
-    expect(connector.status()).toMatchObject({ status: 'STALE', reason: 'beneficiaries: status 500' });
+    expect(connector.status()).toMatchObject({ status: 'STALE', reason: 'beneficiaries: CITY_UNAVAILABLE: status 500' });
     // Within revalidateMs the failing server is left alone.
     await connector.page('beneficiaries', { offset: 0, limit: 10 });
     expect(upstream.requests).toHaveLength(1);

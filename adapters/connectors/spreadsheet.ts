@@ -20,22 +20,26 @@
  *   "03-04-24", "4 marzo 2024", read day first as Italians write them); other
  *   text ("marzo 2024") is passed as it is, and the mapper rejects it as
  *   INVALID_DATE;
- * - a mapped cell holding an error value (#REF!) or a formula saved without
- *   its result makes the row defective (`rowDefect`, naming the row and the
- *   column, never the content): the mapper rejects it as MALFORMED_ROW and the
- *   rest of the sheet is served.
+ * - a mapped cell holding an error value (#REF!, or a formula whose cached
+ *   result is one, as `=B2+` leaves #VALUE!) or a formula saved without its
+ *   result holds no value: it is marked on the row (`cellDefects`, naming the
+ *   row and the cell, never the content), the mapper rejects the row as
+ *   INVALID_VALUE naming the field, and the rest of the sheet is served. A
+ *   formula whose result is text where a number belongs is read as that text,
+ *   and rejected by the mapper as any other value that is not a number.
  *
  * A file that is not an xlsx workbook (an HTML page, garbage, a truncated
  * zip), a missing sheet, or a header without a configured column (the city
- * renamed it) is CITY_BAD_RESPONSE naming the sheet and the column.
+ * renamed it) is CITY_BAD_RESPONSE naming the sheet, the column and the key
+ * of the city's file that names it.
  */
 import ExcelJS from 'exceljs';
 import { CityError } from '../../schema/errors.ts';
 import type { EntityName } from '../../schema/records.ts';
 import type { DateFormat, ResolvedSource } from '../config.ts';
 import { fieldValue, parseDate } from '../mapping.ts';
-import { rowDefect, type ConnectorDeps, type ConnectorStatus, type RawRow, type SourceConnector } from '../port.ts';
-import { filterablePaths } from '../source-base.ts';
+import { cellDefects, type ConnectorDeps, type ConnectorStatus, type RawRow, type SourceConnector } from '../port.ts';
+import { fieldKeysReading, filterablePaths } from '../source-base.ts';
 import { abortable, createHttpClient, mediaType, withHealth, type UpstreamResponse } from './http.ts';
 import type { SpreadsheetEntityConfig } from './spreadsheet-config.ts';
 
@@ -146,7 +150,7 @@ export function createSpreadsheetConnector(city: string, source: SpreadsheetSour
     for (const entity of file.entities) {
       const state = states.get(entity)!;
       try {
-        const rows = readSheet(workbook, entityConfig(entity), dateColumnsOf(entity, entityConfig(entity).fields), source.dateFormat, city);
+        const rows = readSheet(workbook, entityConfig(entity), dateColumnsOf(entity, entityConfig(entity).fields), source.dateFormat, city, { entity, source });
         state.snapshot = { rows, version: String(++parsed), asOf: Number.isNaN(modified) ? fetchedAt : modified };
         state.sheetError = null;
       } catch (error) {
@@ -191,7 +195,7 @@ export function createSpreadsheetConnector(city: string, source: SpreadsheetSour
       const problem = (entity: EntityName, s: EntityState) => fileOf(entityConfig(entity).path).failure ?? s.sheetError;
       const down = read.find(([entity, s]) => s.snapshot === null && problem(entity, s) !== null);
       const stale = read.find(([entity, s]) => s.snapshot !== null && problem(entity, s) !== null);
-      const why = ([entity, s]: [EntityName, EntityState]) => `${entity}: ${problem(entity, s)!.detail}`;
+      const why = ([entity, s]: [EntityName, EntityState]) => `${entity}: ${problem(entity, s)!.code}: ${problem(entity, s)!.detail}`;
       const own: ConnectorStatus = down
         ? { status: 'DOWN', asOf, reason: why(down) }
         : stale
@@ -258,11 +262,19 @@ type CellText = { text: string } | { defect: string };
  * An entity's rows from its sheet, keyed by column name (the config's
  * spelling for the mapped columns, the header's for the others), in sheet
  * order, frozen. Throws CITY_BAD_RESPONSE naming the sheet, and the
- * column, when the sheet or a mapped column is not there.
+ * column, when the sheet or a mapped column is not there; with `where`, also
+ * the config key that names the missing column.
  */
-export function readSheet(workbook: ExcelJS.Workbook, config: SpreadsheetEntityConfig, dateColumns: ReadonlySet<string>, dateFormat: DateFormat, city: string): RawRow[] {
-  const where = config.sheet === undefined ? 'the first sheet' : `sheet "${config.sheet}"`;
-  const bad = (detail: string) => new CityError('CITY_BAD_RESPONSE', city, `${where}: ${detail}`);
+export function readSheet(
+  workbook: ExcelJS.Workbook,
+  config: SpreadsheetEntityConfig,
+  dateColumns: ReadonlySet<string>,
+  dateFormat: DateFormat,
+  city: string,
+  where?: { entity: EntityName; source: SpreadsheetSource },
+): RawRow[] {
+  const sheetName = config.sheet === undefined ? 'the first sheet' : `sheet "${config.sheet}"`;
+  const bad = (detail: string) => new CityError('CITY_BAD_RESPONSE', city, `${sheetName}: ${detail}`);
   const sheet = config.sheet === undefined
     ? workbook.worksheets[0]
     : workbook.worksheets.find((ws) => keyOf(ws.name) === keyOf(config.sheet!));
@@ -301,7 +313,8 @@ export function readSheet(workbook: ExcelJS.Workbook, config: SpreadsheetEntityC
   const missing = wanted.filter((name) => !found.has(keyOf(name)));
   if (missing.length > 0) {
     const rows = config.groupRow === undefined ? `row ${config.headerRow}` : `rows ${config.groupRow} and ${config.headerRow}`;
-    throw bad(`the header (${rows}) has no column ${missing.map((m) => `"${m}"`).join(', ')} (renamed or removed?)`);
+    const fix = where ? `: change ${fieldKeysReading(where.source, where.entity, missing)} to the column's name in the sheet` : '';
+    throw bad(`the header (${rows}) has no column ${missing.map((m) => `"${m}"`).join(', ')} (renamed or removed?)${fix}`);
   }
   const mapped = new Map<number, string>(wanted.map((name) => [found.get(keyOf(name))![0]!, name]));
   // Unmapped columns keep the header's name; a repeated one is left out (nothing reads it).
@@ -324,16 +337,16 @@ export function readSheet(workbook: ExcelJS.Workbook, config: SpreadsheetEntityC
     const first = texts.find((t) => t !== '');
     if (first !== undefined && first !== null && totals.test(first)) return;
     const record: Record<PropertyKey, unknown> = {};
-    const defects: string[] = [];
+    const defects: Record<string, string> = {};
     for (const { c, key, mapped, read } of cells) {
       if ('defect' in read) {
         record[key] = '';
-        if (mapped) defects.push(`column "${key}" (${columnLetter(c)}${n}) ${read.defect}`);
+        if (mapped) defects[key] = `row ${n}: column "${key}" (${columnLetter(c)}${n}) ${read.defect}`;
         continue;
       }
       record[key] = mapped && dateColumns.has(key) ? dateText(read.text, dateFormat) : read.text;
     }
-    if (defects.length > 0) record[rowDefect] = `row ${n}: ${defects.join('; ')}`;
+    if (Object.keys(defects).length > 0) record[cellDefects] = Object.freeze(defects);
     rows.push(Object.freeze(record) as RawRow);
   });
   return rows;

@@ -75,12 +75,12 @@ async function mariadb(): Promise<Server> {
 /** A TCP relay in front of a server: it can cut every connection, or take connections and never answer. */
 interface Relay {
   port: number;
-  /** `silent`: connections are accepted and never answered (a host that does not respond). */
-  mode: 'forward' | 'silent';
+  /** `silent`: connections are accepted and never answered (a host that does not respond); `alien`: answered by something that is not a database. */
+  mode: 'forward' | 'silent' | 'alien';
   cut(): void;
   close(): Promise<void>;
 }
-async function startRelay(target: { host: string; port: number }): Promise<Relay> {
+async function startRelay(target: { host: string; port: number }, dialect: SqlDialect = 'postgres'): Promise<Relay> {
   const sockets = new Set<net.Socket>();
   const track = (s: net.Socket) => {
     sockets.add(s);
@@ -99,6 +99,11 @@ async function startRelay(target: { host: string; port: number }): Promise<Relay
   const server = net.createServer((client) => {
     track(client);
     if (relay.mode === 'silent') return;
+    if (relay.mode === 'alien') {
+      // Something else listens on the port: it answers with a message of a kind no database sends.
+      client.end(dialect === 'postgres' ? Buffer.from([0x7e, 0, 0, 0, 4]) : Buffer.from([1, 0, 0, 0, 0x7e]));
+      return;
+    }
     const upstream = net.connect(target.port, target.host);
     track(upstream);
     client.pipe(upstream).pipe(client);
@@ -466,6 +471,19 @@ describe.each([
         setTimeout(() => relay.cut(), 400);
         const e = await cityError(pending);
         expect(e).toMatchObject({ code: 'CITY_UNAVAILABLE', city, detail: 'connection lost' });
+      } finally {
+        await relay.close();
+      }
+    });
+
+    it('an answer that is not the database protocol: CITY_BAD_RESPONSE naming the city, never an internal error', async () => {
+      const relay = await startRelay({ host: '127.0.0.1', port: 1 }, dialect);
+      relay.mode = 'alien';
+      try {
+        const url = `${dialect === 'postgres' ? 'postgres://postgres' : 'mysql://root'}@127.0.0.1:${relay.port}/test`;
+        const c = connector(source({ retries: 0 }, { LGNET_090064_ANAGRAFE_URL: url }));
+        const e = await cityError(c.page('beneficiaries', { offset: 0, limit: 1 }, undefined));
+        expect(e).toMatchObject({ code: 'CITY_BAD_RESPONSE', city });
       } finally {
         await relay.close();
       }

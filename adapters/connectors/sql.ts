@@ -434,6 +434,19 @@ interface ClassifyContext {
 }
 
 /**
+ * An error while a MySQL connection is made that neither the network nor the server coded:
+ * its parser failed on the server's greeting (something that is not MySQL
+ * answers on the port). Coded as a protocol error, so that it is the city's
+ * bad answer and not the graph's own fault.
+ */
+function unreadableGreeting(e: unknown): unknown {
+  const code = (e as { code?: unknown })?.code;
+  // A network error (ECONNREFUSED...) or the server's own (ER_...) keeps its code; Node's own ERR_* (a buffer read out of range) means the bytes were not MySQL.
+  if (typeof code === 'string' && !code.startsWith('ERR_')) return e;
+  return Object.assign(new Error(`the server's greeting could not be read (${e instanceof Error ? e.name : typeof e})`), { code: 'PROTOCOL_BAD_GREETING' });
+}
+
+/**
  * A driver's error as a CityError with its verdict for the policy; an error
  * of the graph's own (a TypeError, a closed pool) is returned as it is, for
  * the adapter to report as INTERNAL_ERROR and log. Never quotes the server's
@@ -467,6 +480,10 @@ export function classifySqlError(e: unknown, city: string, dialect: SqlDialect, 
       }
       if (message === 'Query read timeout') return timedOut(`no answer within ${ctx.timeoutMs} ms`);
       if (message.startsWith('Connection terminated') || message.includes('is not queryable')) return unavailable('connection lost');
+    }
+    // A message of a kind the protocol does not have: whatever answers on the port is not PostgreSQL (or not well).
+    if (e instanceof pg.DatabaseError || message.startsWith('received invalid response')) {
+      return failure(new CityError('CITY_BAD_RESPONSE', city, 'malformed answer from the server (not the PostgreSQL protocol)'), { retry: false, down: true });
     }
   } else {
     const code = typeof err.code === 'string' ? err.code : undefined;
@@ -610,8 +627,17 @@ function createMysqlClient(endpoint: SqlEndpoint, source: SqlSource, deps: Conne
       const p = poolOf();
       inFlight++;
       try {
-        // execute: a server-side prepared statement, the values sent apart from the SQL text.
-        const [rows, fields] = await p.execute({ sql, timeout: source.timeoutMs }, params as never[]);
+        const connection = await p.getConnection().catch((e: unknown) => {
+          throw unreadableGreeting(e);
+        });
+        let result;
+        try {
+          // execute: a server-side prepared statement, the values sent apart from the SQL text.
+          result = await connection.execute({ sql, timeout: source.timeoutMs }, params as never[]);
+        } finally {
+          connection.release();
+        }
+        const [rows, fields] = result;
         const dateColumns = new Set((fields ?? []).filter((f) => mysqlDateTypes.has(f.columnType ?? f.type ?? -1)).map((f) => f.name));
         return { rows: rows as Array<Record<string, unknown>>, dateColumns };
       } finally {
