@@ -55,6 +55,7 @@ Try (every request needs a token; roles: operator --city <ISTAT code>, analyst, 
   TOKEN=$(npm run --silent token -- analyst)
   curl -s ${stack.gatewayUrl.replace('127.0.0.1', 'localhost')} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{"query":"{ cities { code name source { kind status } } }"}'
+or open ${stack.gatewayUrl.replace('127.0.0.1', 'localhost')} in a browser and paste the token into the query IDE.
 
 Ctrl-C stops everything.`);
 
