@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { solve } from '../test/disclosure.ts';
 import { DEFAULT_THRESHOLD, suppressCount, suppressTable, type CountTable, type Relation } from './suppression.ts';
 
 /**
@@ -26,6 +27,25 @@ function recover(values: Record<string, number | null>, relations: readonly Rela
   return recovered;
 }
 
+/** A two-way table (rows by columns) with both margins and the grand total, as cells and relations. */
+function twoWay(grid: number[][]): Required<Omit<CountTable, 'notPeople'>> {
+  const cells: Record<string, number> = {};
+  const relations: Relation[] = [];
+  const columns = grid[0]!.map((_, j) => j);
+  grid.forEach((row, i) => {
+    row.forEach((v, j) => (cells[`r${i}c${j}`] = v));
+    cells[`r${i}`] = row.reduce((a, b) => a + b, 0);
+    relations.push({ total: `r${i}`, parts: columns.map((j) => `r${i}c${j}`) });
+  });
+  for (const j of columns) {
+    cells[`c${j}`] = grid.reduce((n, row) => n + row[j]!, 0);
+    relations.push({ total: `c${j}`, parts: grid.map((_, i) => `r${i}c${j}`) });
+  }
+  cells.all = grid.flat().reduce((a, b) => a + b, 0);
+  relations.push({ total: 'all', parts: grid.map((_, i) => `r${i}`) }, { total: 'all', parts: columns.map((j) => `c${j}`) });
+  return { cells, relations };
+}
+
 /** Seeded PRNG (mulberry32), so the random tables are the same on every run. */
 function prng(seed: number): () => number {
   return () => {
@@ -41,7 +61,7 @@ function prng(seed: number): () => number {
  * broken down again, a few levels deep; cut points are uniform, so small
  * parts and zeros are common.
  */
-function randomTable(random: () => number): Required<CountTable> {
+function randomTable(random: () => number): Required<Omit<CountTable, 'notPeople'>> {
   const int = (n: number) => Math.floor(random() * n);
   const cells: Record<string, number> = {};
   const relations: Relation[] = [];
@@ -188,6 +208,61 @@ describe('suppressTable', () => {
       // Each cell here has at most one parent relation, so peeling is all a linear attack can do.
       expect(recover(values, table.relations), `table ${n}`).toEqual({});
     }
+  });
+
+  it('withholds one more cell where relations that each keep two unknowns, combined, would pin a small cell down', () => {
+    const table = twoWay([
+      [11, 22, 18, 2],
+      [9, 23, 8, 6],
+      [4, 9, 4, 22],
+      [13, 11, 3, 20],
+    ]);
+    // Withholding one more member of every relation left with a single unknown leaves these: two
+    // cycles of withheld cells joined by r2c0 alone, so that r2c0 (a small 4) can be solved for.
+    const byRelationsAlone = ['r0c3', 'r2c0', 'r2c2', 'r3c2', 'r1c0', 'r1c3', 'r0c0', 'r3c1', 'r2c1'];
+    const naive = Object.fromEntries(Object.entries(table.cells).map(([k, v]) => [k, byRelationsAlone.includes(k) ? null : v]));
+    expect(recover(naive, table.relations)).toEqual({});
+    expect(solve(naive, table.relations)).toEqual({ r2c0: 4 });
+
+    const result = suppressTable(table);
+    expect(Object.keys(result.withheld).sort()).toEqual([...byRelationsAlone, 'r3c0'].sort());
+    expect(solve(result.values, table.relations)).toEqual({});
+  });
+
+  it('leaves nothing that all the relations of a two-way table together can solve for, in a few hundred random tables', () => {
+    const random = prng(4242);
+    let protectedMore = 0;
+    for (let n = 0; n < 300; n++) {
+      const rows = 2 + Math.floor(random() * 5);
+      const cols = 2 + Math.floor(random() * 4);
+      const grid = Array.from({ length: rows }, () => Array.from({ length: cols }, () => (random() < 0.3 ? Math.floor(random() * 5) : 5 + Math.floor(random() * 30))));
+      const table = twoWay(grid);
+      const { values, withheld } = suppressTable(table);
+      expect(solve(values, table.relations), `table ${n}`).toEqual({});
+      for (const [name, value] of Object.entries(table.cells)) {
+        if (value >= 1 && value < DEFAULT_THRESHOLD) expect(withheld[name], `table ${n}, cell ${name}`).toBe('small');
+        if (values[name] !== null) expect(values[name]).toBe(value);
+      }
+      const solvedBeforeMore = solve(Object.fromEntries(Object.entries(table.cells).map(([k, v]) => [k, withheld[k] === 'small' ? null : v])), table.relations);
+      if (Object.keys(solvedBeforeMore).length) protectedMore++;
+    }
+    // The small cells alone are solved for in many of these tables: the check above is not idle.
+    expect(protectedMore).toBeGreaterThan(50);
+  });
+
+  it('never withholds a small count of places for being small, only to protect a count of people', () => {
+    const relations = [
+      { total: 'roma:places', parts: ['roma:occupied', 'roma:free'] },
+      { total: 'bari:places', parts: ['bari:occupied', 'bari:free'] },
+      { total: 'aosta:places', parts: ['aosta:occupied', 'aosta:free'] },
+    ];
+    const cells = { 'roma:places': 40, 'roma:occupied': 37, 'roma:free': 3, 'bari:places': 12, 'bari:occupied': 2, 'bari:free': 10, 'aosta:places': 4, 'aosta:occupied': 4, 'aosta:free': 0 };
+    const notPeople = Object.keys(cells).filter((k) => !k.endsWith(':occupied'));
+    const result = suppressTable({ cells, relations, notPeople });
+    expect(result.withheld).toEqual({ 'bari:occupied': 'small', 'bari:free': 'complementary', 'aosta:occupied': 'small', 'aosta:places': 'complementary' });
+    expect(result.values).toMatchObject({ 'roma:places': 40, 'roma:occupied': 37, 'roma:free': 3, 'bari:places': 12, 'aosta:free': 0 });
+    expect(recover(result.values, relations)).toEqual({});
+    expect(() => suppressTable({ cells, relations, notPeople: ['nowhere'] })).toThrow('notPeople names unknown cell "nowhere"');
   });
 
   it('gives the same result whatever order cells, relations and parts are listed in', () => {

@@ -26,6 +26,12 @@ export interface CountTable {
   cells: Readonly<Record<string, number>>;
   /** Every additive relation between cells published together; a cell may be in several. */
   relations?: ReadonlyArray<Relation>;
+  /**
+   * Cells that count no people (the places a city's housing offers, say): a
+   * small one is no disclosure in itself, so it is withheld only as a
+   * complement, to protect a cell that does count people.
+   */
+  notPeople?: readonly string[];
 }
 
 export type WithheldReason = 'small' | 'complementary';
@@ -57,6 +63,13 @@ export function suppressCount(value: number, options?: SuppressionOptions): numb
  * Withholds the small cells of a table, then, until nothing changes, one more
  * member of every relation that has exactly one withheld member: a relation
  * with a single unknown gives it away, one with two or more gives only their sum.
+ *
+ * Where a table is crossed two ways (months by channel, with both margins) or
+ * linked to another through shared totals, relations that each keep two
+ * unknowns can still pin one down when combined (a withheld cell on no cycle
+ * of withheld cells); so the withheld cells are then checked against every
+ * relation at once, and more complements are withheld until none can be
+ * worked out.
  */
 export function suppressTable(table: CountTable, options?: SuppressionOptions): SuppressedTable {
   const threshold = checkThreshold(options);
@@ -66,17 +79,24 @@ export function suppressTable(table: CountTable, options?: SuppressionOptions): 
   // Which complement a relation gets can depend on which relation is seen first; a canonical
   // order makes the result independent of the order the relations were listed in.
   relations.sort((a, b) => byCodeUnits(relationKey(a), relationKey(b)));
+  const notPeople = new Set(table.notPeople ?? []);
+  for (const name of notPeople) if (!cells.has(name)) throw new Error(`notPeople names unknown cell ${JSON.stringify(name)}`);
 
   const withheld = new Map<string, WithheldReason>();
-  for (const [name, value] of cells) if (isSmall(value, threshold)) withheld.set(name, 'small');
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const members of relations) {
-      const open = members.filter((m) => !withheld.has(m.name));
-      if (members.length - open.length !== 1) continue;
-      withheld.set(open.sort(byCost)[0]!.name, 'complementary');
-      changed = true;
+  for (const [name, value] of cells) if (isSmall(value, threshold) && !notPeople.has(name)) withheld.set(name, 'small');
+  for (;;) {
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const members of relations) {
+        const open = members.filter((m) => !withheld.has(m.name));
+        if (members.length - open.length !== 1) continue;
+        withheld.set(open.sort(byCost)[0]!.name, 'complementary');
+        changed = true;
+      }
     }
+    const complement = complementForRecoverable(relations, withheld);
+    if (complement === null) break;
+    withheld.set(complement, 'complementary');
   }
 
   const names = [...cells.keys()];
@@ -85,6 +105,93 @@ export function suppressTable(table: CountTable, options?: SuppressionOptions): 
     values: Object.fromEntries(names.map((name) => [name, withheld.has(name) ? null : cells.get(name)!])),
     withheld: Object.fromEntries(names.filter((name) => withheld.has(name)).map((name) => [name, withheld.get(name)!])),
   };
+}
+
+/**
+ * Which cell to withhold next so that a withheld cell that the relations,
+ * taken together, still give away no longer is; null when none is given away
+ * (or nothing is left to withhold). Tries the members of the relations the
+ * given-away cell is in, cheapest first, and takes the first that hides it.
+ */
+function complementForRecoverable(relations: readonly Member[][], withheld: ReadonlyMap<string, WithheldReason>): string | null {
+  const unknown = [...withheld.keys()].sort(byCodeUnits);
+  const exposed = recoverable(relations, unknown);
+  if (exposed.length === 0) return null;
+  const cell = exposed[0]!;
+  const seen = new Set<string>();
+  const candidates: Member[] = [];
+  for (const members of relations) {
+    if (!members.some((m) => m.name === cell)) continue;
+    for (const m of members) if (!withheld.has(m.name) && !seen.has(m.name)) (seen.add(m.name), candidates.push(m));
+  }
+  if (candidates.length === 0) {
+    // Its own relations are all withheld: widen to any relation that holds a withheld cell.
+    for (const members of relations) {
+      if (!members.some((m) => withheld.has(m.name))) continue;
+      for (const m of members) if (!withheld.has(m.name) && !seen.has(m.name)) (seen.add(m.name), candidates.push(m));
+    }
+  }
+  if (candidates.length === 0) return null;
+  candidates.sort(byCost);
+  for (const c of candidates) {
+    if (!recoverable(relations, [...unknown, c.name].sort(byCodeUnits)).includes(cell)) return c.name;
+  }
+  return candidates[0]!.name;
+}
+
+/**
+ * The withheld cells that the relations determine exactly, whatever the
+ * other withheld cells hold: those whose unit vector lies in the row space
+ * of the relations restricted to the withheld cells (the published cells are
+ * constants). Exact integer elimination, so no rounding can hide one.
+ */
+function recoverable(relations: readonly Member[][], unknown: readonly string[]): string[] {
+  const column = new Map(unknown.map((name, i) => [name, i]));
+  const rows: bigint[][] = [];
+  for (const [total, ...parts] of relations) {
+    const row = new Array<bigint>(unknown.length).fill(0n);
+    let any = false;
+    const put = (name: string, sign: bigint) => {
+      const i = column.get(name);
+      if (i === undefined) return;
+      row[i]! += sign;
+      any = true;
+    };
+    put(total!.name, 1n);
+    for (const p of parts) put(p.name, -1n);
+    if (any) rows.push(row);
+  }
+  const pivotOf = new Map<number, number>();
+  let next = 0;
+  for (let col = 0; col < unknown.length && next < rows.length; col++) {
+    const found = rows.findIndex((r, i) => i >= next && r[col] !== 0n);
+    if (found < 0) continue;
+    [rows[next], rows[found]] = [rows[found]!, rows[next]!];
+    const pivot = rows[next]!;
+    for (let k = 0; k < rows.length; k++) {
+      if (k === next || rows[k]![col] === 0n) continue;
+      const a = pivot[col]!;
+      const b = rows[k]![col]!;
+      rows[k] = normalised(rows[k]!.map((v, j) => v * a - pivot[j]! * b));
+    }
+    pivotOf.set(col, next++);
+  }
+  return unknown.filter((_, col) => {
+    const r = pivotOf.get(col);
+    return r !== undefined && rows[r]!.every((v, j) => j === col || v === 0n);
+  });
+}
+
+/** A row divided by the greatest common divisor of its entries, so that numbers stay small. */
+function normalised(row: bigint[]): bigint[] {
+  let g = 0n;
+  for (const v of row) {
+    let a = v < 0n ? -v : v;
+    let b = g;
+    while (b !== 0n) [a, b] = [b, a % b];
+    g = a;
+  }
+  return g > 1n ? row.map((v) => v / g) : row;
 }
 
 function isSmall(value: number, threshold: number): boolean {

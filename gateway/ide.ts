@@ -7,19 +7,12 @@
  * URL holds a hash of its bytes, so it can be cached for good and an upgrade
  * is still picked up.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type { RouteHandler } from '../runtime/http.ts';
 import { settingsEnv } from '../runtime/settings.ts';
-
-const JS = 'text/javascript; charset=utf-8';
-const CSS = 'text/css; charset=utf-8';
+import { CSS, hashedAssets, JS, sameOriginCsp, sendHtml } from './assets.ts';
 
 const require = createRequire(import.meta.url);
 /** A file of an installed package, found as Node finds the package (react does not export its UMD builds by name). */
@@ -40,31 +33,7 @@ export const ideFiles = [
  * Only this origin's scripts, styles and calls. GraphiQL's stylesheet embeds
  * its fonts and a few images as data: URLs, which load nothing from anywhere.
  */
-export const IDE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-const pageHeaders = {
-  'content-type': 'text/html; charset=utf-8',
-  // The page names the assets by hash: it is checked again on every visit, they never are.
-  'cache-control': 'no-cache',
-  'content-security-policy': IDE_CSP,
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-};
-
-function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { ...pageHeaders, 'content-length': String(Buffer.byteLength(html)), ...headers });
-  res.end(html);
-}
+export const IDE_CSP = sameOriginCsp({ 'img-src': 'data:', 'font-src': 'data:' });
 
 export interface Ide {
   /** The page, for a browser's GET of /graphql. */
@@ -73,35 +42,9 @@ export interface Ide {
   assets: Record<string, RouteHandler>;
 }
 
-/**
- * The IDE's page and asset routes. Every file is read once here, for its
- * hash: a package missing from node_modules stops the gateway at start, not
- * a browser later.
- */
+/** The IDE's page and asset routes (see gateway/assets.ts). */
 export function createIde(options: { introspection: boolean }): Ide {
-  const assets: Record<string, RouteHandler> = {};
-  const urls: Record<string, string> = {};
-  for (const { name, file, type } of ideFiles) {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(file);
-    } catch (e) {
-      throw new Error(`The query IDE (${settingsEnv.ide}=1) needs ${file}, which cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): install the packages, or set ${settingsEnv.ide}=0`);
-    }
-    const url = `/ide/assets/${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}/${name}`;
-    urls[name] = url;
-    assets[url] = async (_req: IncomingMessage, res: ServerResponse) => {
-      // Streamed from the file as installed: nothing of GraphiQL's 3.5 MB is held in memory.
-      const { size } = await stat(file);
-      res.writeHead(200, {
-        'content-type': type,
-        'content-length': String(size),
-        'cache-control': 'public, max-age=31536000, immutable',
-        'x-content-type-options': 'nosniff',
-      });
-      await pipeline(createReadStream(file), res);
-    };
-  }
+  const { urls, routes: assets } = hashedAssets('/ide', ideFiles, { label: 'The query IDE', setting: settingsEnv.ide });
   const styles = ideFiles.filter((f) => f.type === CSS).map((f) => `<link rel="stylesheet" href="${urls[f.name]}">`);
   const scripts = ideFiles.filter((f) => f.type === JS).map((f) => `<script src="${urls[f.name]}"></script>`);
   const html = `<!doctype html>
@@ -119,7 +62,7 @@ ${scripts.join('\n')}
 </body>
 </html>
 `;
-  return { page: (_req, res) => sendHtml(res, 200, html), assets };
+  return { page: (_req, res) => sendHtml(res, 200, html, IDE_CSP), assets };
 }
 
 /** What a browser opening /graphql gets when the IDE is off: why, and how to ask the graph instead. Never a GraphQL error it cannot act on. */
@@ -138,4 +81,5 @@ GraphQL is answered here all the same: POST a query to this address, as JSON, wi
 </body>
 </html>
 `,
+    IDE_CSP,
   );

@@ -3,7 +3,8 @@
  * HOST (default 127.0.0.1), LGNET_SUBGRAPH_<NAME>_URL for each of registry,
  * people, services and housing, the token settings LGNET_AUTH_*
  * (access/tokens.ts), and optionally LGNET_INTROSPECTION, LGNET_IDE (the query
- * IDE at /graphql for a browser), LGNET_CORS_ORIGINS, LGNET_LIMIT_*,
+ * IDE at /graphql for a browser), LGNET_DASHBOARD (the programme dashboard at
+ * /dashboard), LGNET_CORS_ORIGINS, LGNET_LIMIT_*,
  * LGNET_QUERY_DEADLINE_MS (default 30 s), LGNET_SUBGRAPH_TIMEOUT_MS (default 20 s),
  * LGNET_DRAIN_DELAY_MS and LGNET_GRACE_PERIOD_MS (how SIGTERM stops it).
  * Prints `{"ready": "<url>"}` on stdout.
@@ -13,7 +14,7 @@ import { demandLimitsFromEnv } from '../runtime/limits.ts';
 import { personalFieldNames } from '../access/redaction.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { runService } from '../runtime/process.ts';
-import { corsOrigins, ide, introspection, millis, settingsEnv, defaultQueryDeadlineMs, defaultSubgraphTimeoutMs, stopSettings } from '../runtime/settings.ts';
+import { corsOrigins, dashboard, ide, introspection, millis, settingsEnv, defaultQueryDeadlineMs, defaultSubgraphTimeoutMs, stopSettings } from '../runtime/settings.ts';
 import { subgraphNames, type SubgraphName } from '../schema/sdl.ts';
 import { startGateway } from './server.ts';
 
@@ -34,6 +35,7 @@ await runService(logger, () =>
     limits: demandLimitsFromEnv(process.env),
     introspection: introspection(process.env),
     ide: ide(process.env),
+    dashboard: dashboard(process.env),
     corsOrigins: corsOrigins(process.env),
     queryDeadlineMs: millis(process.env, settingsEnv.queryDeadlineMs, defaultQueryDeadlineMs),
     subgraphTimeoutMs: millis(process.env, settingsEnv.subgraphTimeoutMs, defaultSubgraphTimeoutMs),

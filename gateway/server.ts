@@ -27,6 +27,7 @@ import { allowListPlugin, loadAllowList, persistedQueryCache } from './allow-lis
 import { exportRoute } from './export/route.ts';
 import { corsHandler } from './cors.ts';
 import { createIde, ideOff } from './ide.ts';
+import { createDashboard, dashboardOff } from './dashboard.ts';
 
 export interface GatewayContext extends BaseContext {
   caller: Caller;
@@ -56,6 +57,8 @@ export interface GatewayOptions {
   introspection: boolean;
   /** The query IDE for a browser opening /graphql (gateway/ide.ts): on in the sandbox, off by default in production. */
   ide?: boolean;
+  /** The programme dashboard at /dashboard (gateway/dashboard.ts): on in the sandbox, off by default in production. */
+  dashboard?: boolean;
   /** Origins whose pages may call /graphql from a browser (gateway/cors.ts); none by default. */
   corsOrigins?: readonly string[];
   port: number;
@@ -218,8 +221,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
     }
   }
 
-  // Built before the server starts: an IDE whose files are missing stops the gateway here.
+  // Built before the server starts: an IDE or a dashboard whose files are missing stops the gateway here.
   const ide = options.ide ? createIde({ introspection: options.introspection }) : null;
+  const dashboard = options.dashboard ? createDashboard(allowList) : null;
   return serveGraphQL({
     apollo,
     context: async (req, res) => {
@@ -242,6 +246,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningHttp
     },
     routes: {
       ...ide?.assets,
+      ...dashboard?.assets,
+      '/dashboard': dashboard ? dashboard.page : dashboardOff,
       '/health': async (_req, res) => {
         const checks = await Promise.all(subgraphNames.map(async (n) => [n, await subgraphHealth(n)] as const));
         const ok = checks.every(([, up]) => up);

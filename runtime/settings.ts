@@ -33,6 +33,8 @@ export const settingsEnv = {
   citiesDir: 'LGNET_CITIES_DIR',
   /** `1` serves the query IDE to a browser that opens /graphql; off by default in production. */
   ide: 'LGNET_IDE',
+  /** `1` serves the programme dashboard at /dashboard; off by default in production. */
+  dashboard: 'LGNET_DASHBOARD',
   /** Origins whose pages may call /graphql from a browser (CORS), comma-separated; none by default. */
   corsOrigins: 'LGNET_CORS_ORIGINS',
 } as const;
@@ -105,6 +107,14 @@ export function ide(env: Env): boolean {
   if (v === undefined || v === '' || v === '0') return false;
   if (v === '1') return true;
   throw new ConfigError(`${settingsEnv.ide} must be 1 or 0; got ${JSON.stringify(v)}`);
+}
+
+/** Whether the gateway serves the programme dashboard at /dashboard. */
+export function dashboard(env: Env): boolean {
+  const v = env[settingsEnv.dashboard];
+  if (v === undefined || v === '' || v === '0') return false;
+  if (v === '1') return true;
+  throw new ConfigError(`${settingsEnv.dashboard} must be 1 or 0; got ${JSON.stringify(v)}`);
 }
 
 /**

@@ -212,6 +212,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       [settingsEnv.introspection]: '1',
       // And a browser opening the gateway's /graphql gets the query IDE.
       [settingsEnv.ide]: '1',
+      // And the programme dashboard is at /dashboard.
+      [settingsEnv.dashboard]: '1',
       ...options.env,
     };
     const env: Record<string, string> = {

@@ -14,7 +14,7 @@ import { suppressTable } from '../../access/suppression.ts';
 import { citiesForRow, countCities, editionCities, parseRowKey, parseTotalsKey, TOTAL, type Period, type ReportRow, type ReportTotalsRef } from '../shared/report.ts';
 import { IntakeChannel } from '../../schema/code-lists.ts';
 import { breakdown, personDimensions, personValues, type OpenPeriod } from '../shared/breakdown.ts';
-import { wholeMonths, type BreakdownArgs } from '../shared/figures.ts';
+import { monthsBetween, wholeMonths, type BreakdownArgs } from '../shared/figures.ts';
 import { askCities, coverageOf } from '../shared/fan-out.ts';
 
 /** A city's valid beneficiaries taken in charge in the period. */
@@ -42,26 +42,15 @@ async function movers(ctx: SubgraphContext, asked: { from?: string | null; to?: 
       stays.set(b.personKey, list);
     }
   }
-  let persons = 0;
-  const pairs = new Map<string, Set<string>>();
-  for (const [key, list] of stays) {
-    if (new Set(list.map((x) => x.city)).size < 2) continue;
-    persons++;
-    list.sort((x, y) => x.date.localeCompare(y.date) || x.city.localeCompare(y.city));
-    for (let i = 1; i < list.length; i++) {
-      if (list[i]!.city === list[i - 1]!.city) continue;
-      const pair = `${list[i - 1]!.city}>${list[i]!.city}`;
-      pairs.set(pair, (pairs.get(pair) ?? new Set()).add(key));
-    }
-  }
+  const { persons, pairs } = movesOf(stays);
   const coverage = coverageOf(ctx, 'people', cities, fan.failures);
   coverage.rejected = fan.answers.reduce((n, a) => n + a.value.rejected, 0);
   return {
     persons,
     pairs: [...pairs]
-      .map(([pair, set]) => {
+      .map(([pair, count]) => {
         const [from, to] = pair.split('>') as [string, string];
-        return { from: { code: from }, to: { code: to }, persons: set.size };
+        return { from: { code: from }, to: { code: to }, persons: count };
       })
       .sort((a, b) => b.persons - a.persons || a.from.code.localeCompare(b.from.code) || a.to.code.localeCompare(b.to.code))
       .slice(0, top),
@@ -78,23 +67,40 @@ interface PeopleFigures {
   byChannel: Array<{ channel: string; count: number }>;
   /** Pseudonyms of the people counted, for the persons counted once across cities. */
   personKeys: ReadonlySet<string>;
+  /** By month (`YYYY-MM`) of each person's first intake in the period: the people, and those of them taken in charge. */
+  byMonth: ReadonlyMap<string, { beneficiaries: number; takenInCharge: number }>;
+  /** Each person's intake dates in the period, for the moves between cities. */
+  intakeDates: ReadonlyMap<string, readonly string[]>;
 }
 
 /** One city's people figures for a period: every valid record taken in charge in it, each person once, counted by the adapter. */
 async function peopleFigures(ctx: SubgraphContext, city: string, period: Period): Promise<{ value: PeopleFigures; rejected: number }> {
   const counts = await ctx.fleet.adapter(city)!.count(
     'beneficiaries',
-    { where: { 'intake.date': { from: period.from, to: period.to } }, by: ['personKey', 'intake.channel'] },
+    { where: { 'intake.date': { from: period.from, to: period.to } }, by: ['personKey', 'intake.channel', 'intake.date'] },
     ctx.call,
   );
   const persons = new Set<string>();
   const taken = new Set<string>();
   const byChannel = new Map<string, Set<string>>(IntakeChannel.options.map((c) => [c, new Set()]));
+  const dates = new Map<string, string[]>();
   for (const { key } of counts.groups) {
-    const [personKey, channel] = key as [string, string];
+    const [personKey, channel, date] = key as [string, string, string];
     persons.add(personKey);
     if (TAKEN_IN_CHARGE_CHANNELS.has(channel)) taken.add(personKey);
     byChannel.get(channel)?.add(personKey);
+    const list = dates.get(personKey) ?? [];
+    list.push(date);
+    dates.set(personKey, list);
+  }
+  const byMonth = new Map<string, { beneficiaries: number; takenInCharge: number }>();
+  for (const [personKey, list] of dates) {
+    list.sort();
+    const m = month(list[0]!)!;
+    const cell = byMonth.get(m) ?? { beneficiaries: 0, takenInCharge: 0 };
+    cell.beneficiaries++;
+    if (taken.has(personKey)) cell.takenInCharge++;
+    byMonth.set(m, cell);
   }
   return {
     value: {
@@ -102,6 +108,8 @@ async function peopleFigures(ctx: SubgraphContext, city: string, period: Period)
       takenInCharge: taken.size,
       byChannel: [...byChannel].map(([channel, set]) => ({ channel, count: set.size })),
       personKeys: persons,
+      byMonth,
+      intakeDates: dates,
     },
     rejected: counts.rejected,
   };
@@ -110,16 +118,34 @@ async function peopleFigures(ctx: SubgraphContext, city: string, period: Period)
 const countPeople = (ctx: SubgraphContext, period: Period, cities: readonly string[]) =>
   countCities(ctx, 'people', 'people', period, cities, (city, p) => peopleFigures(ctx, city, p));
 
+interface MonthFigures {
+  month: string;
+  beneficiaries: number | null;
+  takenInCharge: number | null;
+}
+
+interface PeopleTable {
+  /** People taken in charge, by city and under TOTAL, as the caller may see them. */
+  b: Map<string, number | null>;
+  /** Those taken in charge by a mobile unit or a one-stop-shop, likewise. */
+  t: Map<string, number | null>;
+  /** Every month of the period, over the cities counted. */
+  months: MonthFigures[];
+}
+
 /**
  * The people figures of a report, as the caller may see them. For the
- * dashboard role they are one published table: per city, the people taken
- * in charge (B) are those taken in charge by a mobile unit or a one-stop-shop
- * (T) and those only by referral (R = B - T, never shown but as good as
- * shown), with the totals of each column: all of it passes through
- * suppression together, so that no withheld count can be worked back out of
- * the others, by row or by column.
+ * dashboard role they are one published table: per city and per month, the
+ * people taken in charge (B) are those taken in charge by a mobile unit or a
+ * one-stop-shop (T) and those only by referral (R = B - T, never shown but as
+ * good as shown), with the totals of each column, which the cities and the
+ * months share: all of it passes through suppression together, so that no
+ * withheld count can be worked back out of the others, by row or by column,
+ * from the cities or from the months. The months join the table only when
+ * every city of `cities` was counted (otherwise they are withheld whole), so
+ * that the table is the same whichever of its fields a query asks for.
  */
-function peopleTable(ctx: SubgraphContext, values: ReadonlyMap<string, PeopleFigures>): { b: Map<string, number | null>; t: Map<string, number | null> } {
+function peopleTable(ctx: SubgraphContext, period: Period, cities: readonly string[], values: ReadonlyMap<string, PeopleFigures>): PeopleTable {
   const b = new Map<string, number | null>();
   const t = new Map<string, number | null>();
   let sumB = 0;
@@ -132,30 +158,53 @@ function peopleTable(ctx: SubgraphContext, values: ReadonlyMap<string, PeopleFig
   }
   b.set(TOTAL, sumB);
   t.set(TOTAL, sumT);
-  if (ctx.caller.role !== 'dashboard') return { b, t };
+  const exactMonths = monthsBetween(period.from, period.to).map((m) => {
+    let beneficiaries = 0;
+    let takenInCharge = 0;
+    for (const f of values.values()) {
+      const cell = f.byMonth.get(m);
+      beneficiaries += cell?.beneficiaries ?? 0;
+      takenInCharge += cell?.takenInCharge ?? 0;
+    }
+    return { month: m, beneficiaries, takenInCharge };
+  });
+  if (ctx.caller.role !== 'dashboard') return { b, t, months: exactMonths };
+
+  const complete = cities.every((c) => values.has(c));
   const cells: Record<string, number> = {};
   const relations: Array<{ total: string; parts: string[] }> = [];
-  for (const key of b.keys()) {
-    cells[`B:${key}`] = b.get(key)!;
-    cells[`T:${key}`] = t.get(key)!;
-    cells[`R:${key}`] = b.get(key)! - t.get(key)!;
+  const row = (key: string, beneficiaries: number, takenInCharge: number) => {
+    cells[`B:${key}`] = beneficiaries;
+    cells[`T:${key}`] = takenInCharge;
+    cells[`R:${key}`] = beneficiaries - takenInCharge;
     relations.push({ total: `B:${key}`, parts: [`T:${key}`, `R:${key}`] });
+  };
+  for (const key of b.keys()) row(key, b.get(key)!, t.get(key)!);
+  const counted = [...values.keys()];
+  for (const col of ['B', 'T', 'R']) relations.push({ total: `${col}:${TOTAL}`, parts: counted.map((c) => `${col}:${c}`) });
+  if (complete) {
+    for (const m of exactMonths) row(`month:${m.month}`, m.beneficiaries, m.takenInCharge);
+    for (const col of ['B', 'T', 'R']) relations.push({ total: `${col}:${TOTAL}`, parts: exactMonths.map((m) => `${col}:month:${m.month}`) });
   }
-  const cities = [...values.keys()];
-  for (const col of ['B', 'T', 'R']) relations.push({ total: `${col}:${TOTAL}`, parts: cities.map((c) => `${col}:${c}`) });
   const { values: shown } = suppressTable({ cells, relations }, { threshold: ctx.suppressionThreshold });
   for (const key of b.keys()) {
     b.set(key, shown[`B:${key}`] ?? null);
     t.set(key, shown[`T:${key}`] ?? null);
   }
-  return { b, t };
+  const months = exactMonths.map((m) => ({
+    month: m.month,
+    beneficiaries: complete ? (shown[`B:month:${m.month}`] ?? null) : null,
+    takenInCharge: complete ? (shown[`T:month:${m.month}`] ?? null) : null,
+  }));
+  return { b, t, months };
 }
 
 /** A row's people figures; null figures when the city could not be counted, or withheld from the dashboard. */
 async function rowFigures(ctx: SubgraphContext, row: ReportRow) {
-  const counted = await countPeople(ctx, row, citiesForRow(ctx, row));
+  const cities = citiesForRow(ctx, row);
+  const counted = await countPeople(ctx, row, cities);
   const own = counted.values.get(row.city) ?? null;
-  const { b, t } = peopleTable(ctx, counted.values);
+  const { b, t } = peopleTable(ctx, row, cities, counted.values);
   const beneficiaries = b.get(row.city) ?? null;
   const takenInCharge = t.get(row.city) ?? null;
   if (own && beneficiaries === null) ctx.suppressed.add('CityReport.beneficiaries');
@@ -164,12 +213,13 @@ async function rowFigures(ctx: SubgraphContext, row: ReportRow) {
 }
 
 async function totalsFigures(ctx: SubgraphContext, totals: ReportTotalsRef) {
-  const counted = await countPeople(ctx, totals, editionCities(ctx, totals.edition));
+  const cities = editionCities(ctx, totals.edition);
+  const counted = await countPeople(ctx, totals, cities);
   const all = [...counted.values.values()];
   const sum = (f: (x: PeopleFigures) => number) => all.reduce((n, x) => n + f(x), 0);
   const unique = new Set<string>();
   for (const x of all) for (const k of x.personKeys) unique.add(k);
-  const { b, t } = peopleTable(ctx, counted.values);
+  const { b, t, months } = peopleTable(ctx, totals, cities, counted.values);
   let uniquePersons: number | null = unique.size;
   // Persons counted in two cities are the total less the persons counted once: a small difference is a small count.
   const twice = sum((x) => x.beneficiaries) - unique.size;
@@ -182,8 +232,73 @@ async function totalsFigures(ctx: SubgraphContext, totals: ReportTotalsRef) {
     takenInCharge: t.get(TOTAL) ?? null,
     byChannel: IntakeChannel.options.map((channel) => ({ channel, count: sum((x) => x.byChannel.find((c) => c.channel === channel)!.count) })),
     uniquePersons,
+    months,
     coverage: counted.coverage,
   };
+}
+
+/**
+ * The moves between the edition's cities of the persons taken in charge in
+ * more than one of them in the period: each person's intakes in date order,
+ * a move from one city to the next (as `movers` counts them). For the
+ * dashboard role the pairs are one published table whose total is the moves
+ * in all, so that the pairs left out (those under the threshold) cannot be
+ * worked back out of it; and nothing is published while a city is missing.
+ */
+async function reportMovers(ctx: SubgraphContext, totals: ReportTotalsRef, top: number) {
+  if (!Number.isInteger(top) || top < 1 || top > MAX_PAIRS) throw badInput(`top must be between 1 and ${MAX_PAIRS}; got ${top}`);
+  const cities = editionCities(ctx, totals.edition);
+  const counted = await countPeople(ctx, totals, cities);
+  const stays = new Map<string, Array<{ city: string; date: string }>>();
+  for (const [city, f] of counted.values) {
+    for (const [key, dates] of f.intakeDates) {
+      const list = stays.get(key) ?? [];
+      for (const date of dates) list.push({ city, date });
+      stays.set(key, list);
+    }
+  }
+  const { persons, pairs } = movesOf(stays);
+  const exact = [...pairs].map(([pair, count]) => {
+    const [from, to] = pair.split('>') as [string, string];
+    return { pair, from: { code: from }, to: { code: to }, persons: count };
+  });
+  const ordered = (list: typeof exact) =>
+    list
+      .sort((a, b) => b.persons - a.persons || a.from.code.localeCompare(b.from.code) || a.to.code.localeCompare(b.to.code))
+      .slice(0, top)
+      .map(({ pair: _, ...rest }) => rest);
+  if (ctx.caller.role !== 'dashboard') return { persons, pairs: ordered(exact) };
+  if (!cities.every((c) => counted.values.has(c))) {
+    ctx.suppressed.add('ReportMovers.persons');
+    return { persons: null, pairs: [] };
+  }
+  const MOVES = '@moves';
+  const cells: Record<string, number> = { [MOVES]: exact.reduce((n, p) => n + p.persons, 0) };
+  for (const p of exact) cells[p.pair] = p.persons;
+  const relations = exact.length ? [{ total: MOVES, parts: exact.map((p) => p.pair) }] : [];
+  const { values: shown, withheld } = suppressTable({ cells, relations }, { threshold: ctx.suppressionThreshold });
+  if (Object.keys(withheld).some((k) => k !== MOVES)) ctx.suppressed.add('ReportMovers.pairs');
+  // Persons who moved are at most the moves: when those are withheld, so are they.
+  const personsShown = shown[MOVES] === null ? null : persons;
+  if (personsShown === null && persons > 0) ctx.suppressed.add('ReportMovers.persons');
+  return { persons: personsShown, pairs: ordered(exact.filter((p) => shown[p.pair] !== null)) };
+}
+
+/** Persons in more than one city, and per pair of cities (`from>to`) the persons who moved from one to the other. */
+function movesOf(stays: ReadonlyMap<string, Array<{ city: string; date: string }>>): { persons: number; pairs: Map<string, number> } {
+  let persons = 0;
+  const pairs = new Map<string, Set<string>>();
+  for (const [key, list] of stays) {
+    if (new Set(list.map((x) => x.city)).size < 2) continue;
+    persons++;
+    list.sort((x, y) => x.date.localeCompare(y.date) || x.city.localeCompare(y.city));
+    for (let i = 1; i < list.length; i++) {
+      if (list[i]!.city === list[i - 1]!.city) continue;
+      const pair = `${list[i - 1]!.city}>${list[i]!.city}`;
+      pairs.set(pair, (pairs.get(pair) ?? new Set()).add(key));
+    }
+  }
+  return { persons, pairs: new Map([...pairs].map(([pair, set]) => [pair, set.size])) };
 }
 
 interface BeneficiaryFilter {
@@ -245,6 +360,13 @@ export const peopleResolvers: GraphQLResolverMap<SubgraphContext> = {
     takenInCharge: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) => totalsFigures(ctx, t).then((r) => r.takenInCharge),
     takenInChargeByChannel: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) => totalsFigures(ctx, t).then((r) => r.byChannel),
     uniquePersons: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) => totalsFigures(ctx, t).then((r) => r.uniquePersons),
+    intakesByMonth: async (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) => {
+      const { months } = await totalsFigures(ctx, t);
+      if (months.some((m) => m.beneficiaries === null)) ctx.suppressed.add('MonthIntakes.beneficiaries');
+      if (months.some((m) => m.takenInCharge === null)) ctx.suppressed.add('MonthIntakes.takenInCharge');
+      return months;
+    },
+    movers: (t: ReportTotalsRef, args: { top?: number | null }, ctx: SubgraphContext) => reportMovers(ctx, t, args.top ?? 10),
     peopleCoverage: (t: ReportTotalsRef, _: unknown, ctx: SubgraphContext) => totalsFigures(ctx, t).then((r) => r.coverage),
   },
 

@@ -69,6 +69,16 @@ export type CitiesDataQualityQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type CitiesDataQualityQuery = { cities: Array<{ code: string, name: string, source: { kind: Types.SourceKind, status: Types.SourceStatus, statusReason: string | null, asOf: Types.Scalars['DateTime']['output'] | null } | null, dataQuality: Array<{ entity: Types.EntityName, received: number | null, accepted: number | null, rejected: number | null, reasons: Array<{ code: Types.RejectReason, count: number | null }> }> | null }> };
 
+export type EditionMonthsAndMoversQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type EditionMonthsAndMoversQuery = { report: { totals: { intakesByMonth: Array<{ month: Types.Scalars['YearMonth']['output'], beneficiaries: number | null, takenInCharge: number | null }> | null, movers: { persons: number | null, pairs: Array<{ persons: number | null, from: { name: string }, to: { name: string } }> } | null, peopleCoverage: { citiesAsked: number, citiesAnswered: number, missing: Array<{ reason: string, city: { code: string } }> } | null } } | null };
+
+export type HousingOccupancyQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type HousingOccupancyQuery = { housingOccupancy: { cities: Array<{ places: number | null, occupied: number | null, city: { name: string } }>, coverage: { citiesAsked: number, citiesAnswered: number, missing: Array<{ reason: string, city: { code: string } }> } } | null };
+
 export type BeneficiaryFiguresQueryVariables = Exact<{
   from?: Types.Scalars['Date']['input'] | null | undefined;
   to?: Types.Scalars['Date']['input'] | null | undefined;
@@ -89,9 +99,21 @@ export type DashboardEditionsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type DashboardEditionsQuery = { editions: Array<{ edition: Types.Edition, name: string, fund: string, from: Types.Scalars['Date']['output'], to: Types.Scalars['Date']['output'], cities: Array<{ code: string, name: string }>, targets: Array<{ indicator: string, description: string, value: number, comparison: Types.TargetComparison }> }> };
 
+export type DashboardHousingQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardHousingQuery = { housingOccupancy: { cities: Array<{ places: number | null, occupied: number | null, city: { code: string, name: string } }>, coverage: { citiesAsked: number, citiesAnswered: number, missing: Array<{ code: string, reason: string, city: { code: string } }>, stale: Array<{ asOf: Types.Scalars['DateTime']['output'] | null, city: { code: string } }>, degraded: Array<{ reason: string, city: { code: string } }> } } | null };
+
 export type DashboardReportQueryVariables = Exact<{
   edition: Types.Edition;
 }>;
 
 
 export type DashboardReportQuery = { report: { edition: Types.Edition, from: Types.Scalars['Date']['output'], to: Types.Scalars['Date']['output'], cities: Array<{ beneficiaries: number | null, takenInCharge: number | null, housingSupported: number | null, civicProjectsSigned: number | null, city: { code: string, name: string, population: { residents: number, year: number, source: string } | null }, targets: Array<{ indicator: string, value: number | null, target: number | null, comparison: Types.TargetComparison | null, progress: number | null }>, coverage: { citiesAsked: number, citiesAnswered: number, missing: Array<{ code: string, reason: string, city: { code: string } }>, stale: Array<{ asOf: Types.Scalars['DateTime']['output'] | null, city: { code: string } }>, degraded: Array<{ reason: string, city: { code: string } }> } }>, totals: { beneficiaries: number | null, takenInCharge: number | null, housingSupported: number | null, civicProjectsSigned: number | null, uniquePersons: number | null, targets: Array<{ indicator: string, description: string, value: number | null, target: number | null, comparison: Types.TargetComparison | null, progress: number | null }>, coverage: { citiesAsked: number, citiesAnswered: number, missing: Array<{ code: string, reason: string, city: { code: string } }>, stale: Array<{ asOf: Types.Scalars['DateTime']['output'] | null, city: { code: string } }>, degraded: Array<{ reason: string, city: { code: string } }> } } } | null };
+
+export type DashboardTrendsQueryVariables = Exact<{
+  edition: Types.Edition;
+}>;
+
+
+export type DashboardTrendsQuery = { report: { edition: Types.Edition, from: Types.Scalars['Date']['output'], to: Types.Scalars['Date']['output'], totals: { beneficiaries: number | null, takenInCharge: number | null, intakesByMonth: Array<{ month: Types.Scalars['YearMonth']['output'], beneficiaries: number | null, takenInCharge: number | null }> | null, movers: { persons: number | null, pairs: Array<{ persons: number | null, from: { code: string, name: string }, to: { code: string, name: string } }> } | null, peopleCoverage: { citiesAsked: number, citiesAnswered: number, missing: Array<{ code: string, reason: string, city: { code: string } }>, stale: Array<{ asOf: Types.Scalars['DateTime']['output'] | null, city: { code: string } }>, degraded: Array<{ reason: string, city: { code: string } }> } | null } } | null };
