@@ -6,11 +6,12 @@
  * shown as missing.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, guardPage, hasChromium, launchChromium } from './browser.ts';
 import { createTokenVerifier } from '../access/tokens.ts';
 import { dashboardOperationsDir } from '../gateway/allow-list.ts';
 import { startGateway } from '../gateway/server.ts';
@@ -24,7 +25,6 @@ import { gql } from './helpers.ts';
 import { housingTruth, peopleTruth } from './published-truth.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 /** What a browser sends when a user opens a URL. */
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 /** A city of LGNet3 whose system (SOAP) has no last snapshot to fall back on when it is down. */
@@ -104,27 +104,12 @@ describe('the dashboard page', () => {
   });
 
   it("draws LGNet3's published figures in headless Chromium with a pasted dashboard token, shows a city that is down as missing, and saves a screenshot", { timeout: 240_000 }, async (ctx) => {
-    ctx.skip(!existsSync(CHROMIUM), `no browser at ${CHROMIUM}: the dashboard was not tried in a browser`);
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    ctx.skip(!hasChromium(), `no browser at ${CHROMIUM}: the dashboard was not tried in a browser`);
+    const browser = await launchChromium();
     const shots = mkdtempSync(join(tmpdir(), 'lgnet-dashboard-'));
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      const elsewhere: string[] = [];
-      const refused: string[] = [];
-      // Anything not of the gateway's origin is recorded and refused, so the test holds on a machine with internet access too.
-      await page.route('**/*', (route) => {
-        if (new URL(route.request().url()).origin === base) return route.continue();
-        elsewhere.push(route.request().url());
-        return route.abort();
-      });
-      page.on('console', (m) => {
-        if (/Content.Security.Policy|Refused to/i.test(m.text())) refused.push(m.text().slice(0, 200));
-      });
-      page.on('pageerror', (e) => refused.push(`page error: ${e.message}`));
+      const guard = await guardPage(page, base);
       const sent: Array<Record<string, any>> = [];
       page.on('request', (r) => {
         if (r.url() === `${base}/graphql` && r.method() === 'POST') sent.push(JSON.parse(r.postData() ?? '{}'));
@@ -266,8 +251,8 @@ describe('the dashboard page', () => {
         await stack.sandbox.setFaults('');
       }
 
-      expect(elsewhere).toEqual([]);
-      expect(refused).toEqual([]);
+      expect(guard.elsewhere).toEqual([]);
+      expect(guard.refused).toEqual([]);
     } finally {
       await browser.close();
       rmSync(shots, { recursive: true, force: true });

@@ -5,10 +5,11 @@
  * where a Chromium is installed, the IDE rendered and used in a real browser.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, guardPage, hasChromium, launchChromium } from './browser.ts';
 import { authConfigToEnv } from '../access/tokens.ts';
 import { loadCityConfigs } from '../adapters/config.ts';
 import { defaultCitiesDir } from '../adapters/fleet.ts';
@@ -181,27 +182,11 @@ describe('the query IDE', () => {
   });
 
   it('renders in a headless browser and, with a pasted analyst token, runs a query, asking nothing of any other origin', async (ctx) => {
-    const executablePath = '/usr/bin/chromium';
-    ctx.skip(!existsSync(executablePath), `no browser at ${executablePath}: the IDE was not tried in a browser`);
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    ctx.skip(!hasChromium(), `no browser at ${CHROMIUM}: the IDE was not tried in a browser`);
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
-      const elsewhere: string[] = [];
-      const refused: string[] = [];
-      // Anything not of the gateway's origin is recorded and refused, so the test holds on a machine with internet access too.
-      await page.route('**/*', (route) => {
-        if (new URL(route.request().url()).origin === base) return route.continue();
-        elsewhere.push(route.request().url());
-        return route.abort();
-      });
-      page.on('console', (m) => {
-        if (/Content.Security.Policy|Refused to/i.test(m.text())) refused.push(m.text().slice(0, 200));
-      });
-      page.on('pageerror', (e) => refused.push(`page error: ${e.message}`));
+      const guard = await guardPage(page, base);
       await page.goto(`${base}/graphql`);
       await page.locator('.graphiql-container').waitFor({ timeout: 20_000 });
       const status = () => page.getByRole('status').textContent();
@@ -229,8 +214,8 @@ describe('the query IDE', () => {
       // And the answer is shown.
       await page.locator('.graphiql-response').getByText(body.data!.cities[0]!.name).first().waitFor({ timeout: 10_000 });
 
-      expect(elsewhere).toEqual([]);
-      expect(refused).toEqual([]);
+      expect(guard.elsewhere).toEqual([]);
+      expect(guard.refused).toEqual([]);
     } finally {
       await browser.close();
     }
