@@ -19,7 +19,7 @@ import type { RawRow } from '../adapters/port.ts';
 import type { EntityName } from '../schema/records.ts';
 import { columnsOfSpec } from '../adapters/connectors/sql-config.ts';
 import type { CsvSourceDialect } from './dialects.ts';
-import { createStandInServer, withDuplicate, type Fault, type StandIn, type StandInResponse } from './faults.ts';
+import { notModified, createStandInServer, withDuplicate, type Fault, type StandIn, type StandInResponse } from './faults.ts';
 
 export interface CsvStandInOptions {
   dialect: CsvSourceDialect;
@@ -189,18 +189,3 @@ export async function createCsvStandIn(options: CsvStandInOptions): Promise<CsvS
   return Object.assign(server, { url: server.origin + dialect.basePath }) as CsvStandIn;
 }
 
-/** RFC 9110: If-None-Match decides when present; otherwise If-Modified-Since. */
-function notModified(req: IncomingMessage, file: ExportFile): boolean {
-  const inm = req.headers['if-none-match'];
-  if (inm !== undefined) {
-    // Weak comparison: W/"x" matches "x".
-    const tags = inm.split(',').map((t) => t.trim().replace(/^W\//, ''));
-    return tags.includes('*') || tags.includes(file.etag);
-  }
-  const ims = req.headers['if-modified-since'];
-  if (ims !== undefined) {
-    const since = Date.parse(ims);
-    return !Number.isNaN(since) && file.modifiedSeconds <= Math.floor(since / 1000);
-  }
-  return false;
-}

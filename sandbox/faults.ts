@@ -469,3 +469,19 @@ export function listenOn(server: NetServer, port: number, host: string): Promise
     });
   });
 }
+
+/** RFC 9110: If-None-Match decides when present; otherwise If-Modified-Since (HTTP dates have whole seconds). */
+export function notModified(req: IncomingMessage, file: { etag: string; modifiedSeconds: number }): boolean {
+  const inm = req.headers['if-none-match'];
+  if (inm !== undefined) {
+    // Weak comparison: W/"x" matches "x".
+    const tags = inm.split(',').map((t) => t.trim().replace(/^W\//, ''));
+    return tags.includes('*') || tags.includes(file.etag);
+  }
+  const ims = req.headers['if-modified-since'];
+  if (ims !== undefined) {
+    const since = Date.parse(ims);
+    return !Number.isNaN(since) && file.modifiedSeconds <= Math.floor(since / 1000);
+  }
+  return false;
+}

@@ -28,7 +28,7 @@ import { filterablePaths } from '../adapters/source-base.ts';
 import type { SpreadsheetEntityConfig, SpreadsheetSourceConfig } from '../adapters/connectors/spreadsheet-config.ts';
 import { XLSX_TYPE, dateColumnsOf } from '../adapters/connectors/spreadsheet.ts';
 import type { EntityName } from '../schema/records.ts';
-import { createStandInServer, withDuplicate, type Fault, type StandIn, type StandInResponse } from './faults.ts';
+import { notModified, createStandInServer, withDuplicate, type Fault, type StandIn, type StandInResponse } from './faults.ts';
 
 /** What makes the workbooks hand-kept; every quirk is on unless turned off. */
 export interface SpreadsheetQuirks {
@@ -287,18 +287,3 @@ export async function createSpreadsheetStandIn(options: SpreadsheetStandInOption
   }
 }
 
-/** RFC 9110: If-None-Match decides when present; otherwise If-Modified-Since. */
-function notModified(req: IncomingMessage, file: WorkbookFile): boolean {
-  const inm = req.headers['if-none-match'];
-  if (inm !== undefined) {
-    // Weak comparison: W/"x" matches "x".
-    const tags = inm.split(',').map((t) => t.trim().replace(/^W\//, ''));
-    return tags.includes('*') || tags.includes(file.etag);
-  }
-  const ims = req.headers['if-modified-since'];
-  if (ims !== undefined) {
-    const since = Date.parse(ims);
-    return !Number.isNaN(since) && file.modifiedSeconds <= Math.floor(since / 1000);
-  }
-  return false;
-}
